@@ -1,0 +1,97 @@
+"""Gunicorn: options read from gunicorn's own argparse parser (built from its settings registry)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from django_prodserver.args import Setting
+from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.schemas import OptionSchema, from_argparse
+
+
+def _split_bind(bind: str) -> tuple[str, int] | None:
+    if bind.startswith(("unix:", "fd://")):
+        return None
+    host, _, port = bind.rpartition(":")
+    return (host or "127.0.0.1", int(port)) if port else (bind, 8000)
+
+
+class GunicornServer(WebServerBackend):
+    program = "gunicorn"
+    module = "gunicorn"
+    extra = "gunicorn"
+    worker_kind = "sync"
+    forwarded_option = "forwarded-allow-ips"
+    option_groups = (frozenset({"bind"}),)
+
+    def load_schema(self) -> OptionSchema:
+        from gunicorn.config import Config
+
+        return from_argparse("gunicorn", Config(prog="gunicorn").parser(), skip={"args"})
+
+    def listen_on_port(self, port: str) -> Mapping[str, Any]:
+        return {"bind": f"0.0.0.0:{port}"}
+
+    def production_defaults(self) -> Mapping[str, Any]:
+        return {
+            # Access log to stdout, where containers and PaaS collect logs.
+            "access-logfile": "-",
+            # Above common load-balancer idle timeouts (AWS ALB: 60 s), so the balancer, not
+            # gunicorn, closes idle connections; applies to the gthread and async workers.
+            "keep-alive": 75,
+            # Finish in-flight requests on SIGTERM within Kubernetes' default 30 s grace period.
+            "graceful-timeout": 25,
+        }
+
+    def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
+        bind = settings.get("bind")
+        binds = bind.value if bind else ["127.0.0.1:8000"]
+        binds = binds if isinstance(binds, (list, tuple)) else [binds]
+        if "reuse_port" in settings:
+            return []
+        return [addr for addr in (_split_bind(str(b)) for b in binds) if addr]
+
+    def parse(self, argv: list[str]) -> None:
+        from gunicorn.config import Config
+
+        cfg = Config(prog="gunicorn")
+        stderr = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(stderr):
+                namespace = cfg.parser().parse_args(argv)
+        except SystemExit:
+            lines = stderr.getvalue().strip().splitlines()
+            raise ParserRejected(lines[-1].removeprefix("gunicorn: ") if lines else "invalid arguments") from None
+        try:
+            for key, value in vars(namespace).items():
+                if value is not None and key != "args":
+                    cfg.set(key.lower(), value)
+        except (ValueError, TypeError) as exc:
+            raise ParserRejected(str(exc)) from None
+
+    def run(self, argv: list[str]) -> int:
+        from gunicorn.app.wsgiapp import WSGIApplication
+
+        class ExplicitArgvApplication(WSGIApplication):
+            """gunicorn's own application, parsing our argv instead of ``sys.argv``."""
+
+            def load_default_config(self) -> None:
+                super().load_default_config()
+                make_parser = self.cfg.parser
+
+                def parser() -> Any:
+                    built = make_parser()
+                    parse_args = built.parse_args
+                    built.parse_args = lambda args=None, namespace=None: parse_args(
+                        argv if args is None else args, namespace
+                    )
+                    return built
+
+                self.cfg.parser = parser
+
+        ExplicitArgvApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
+        return 0

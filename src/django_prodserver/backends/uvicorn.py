@@ -1,0 +1,69 @@
+"""Uvicorn, ASGI and WSGI: options read from uvicorn's own click command."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django_prodserver.backends._signals import absorb_stop_signals
+from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.schemas import OptionSchema, click_env_dests, from_click
+
+
+class UvicornServer(WebServerBackend):
+    program = "uvicorn"
+    module = "uvicorn"
+    extra = "uvicorn"
+    interface = "asgi"
+    forwarded_option = "forwarded-allow-ips"
+    option_groups = (frozenset({"host", "port", "uds", "fd"}),)
+
+    def load_schema(self) -> OptionSchema:
+        from uvicorn.main import main
+
+        return from_click("uvicorn", main)
+
+    def program_environment_dests(self) -> set[str]:
+        return click_env_dests(self.schema, "UVICORN")
+
+    def fixed_options(self) -> Mapping[str, Any]:
+        # "auto" would guess from the app object; Django's is plainly ASGI 3.
+        return {"interface": "asgi3"}
+
+    def production_defaults(self) -> Mapping[str, Any]:
+        return {
+            # Above common load-balancer idle timeouts (AWS ALB: 60 s); uvicorn's own is 5 s,
+            # which makes the balancer reuse connections uvicorn already closed (502s).
+            "timeout-keep-alive": 75,
+            # Uvicorn waits forever for open connections by default; bound it to finish within
+            # Kubernetes' default 30 s grace period.
+            "timeout-graceful-shutdown": 25,
+        }
+
+    def parse(self, argv: list[str]) -> None:
+        import click
+        from uvicorn.main import main
+
+        try:
+            main.make_context("uvicorn", list(argv))
+        except click.exceptions.Exit:
+            return
+        except click.ClickException as exc:
+            raise ParserRejected(exc.format_message()) from None
+
+    def run(self, argv: list[str]) -> int:
+        from uvicorn.main import main
+
+        with absorb_stop_signals():
+            main.main(args=argv, prog_name="uvicorn", standalone_mode=False)
+        return 0
+
+
+class UvicornWSGIServer(UvicornServer):
+    interface = "wsgi"
+
+    def fixed_options(self) -> Mapping[str, Any]:
+        # Without it uvicorn calls Django's WSGI handler as ASGI: it starts, then every
+        # request is a 500.
+        return {"interface": "wsgi"}

@@ -1,0 +1,47 @@
+"""Import dotted paths and tell "no such module/attribute" from "your module raised".
+
+The first is a typo the user fixes from one line; the second is a bug in their code and
+needs its real traceback, so it is re-raised untouched.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+class NotFound(LookupError):
+    """The path names a module or attribute that does not exist."""
+
+
+def import_path(path: str) -> Any:
+    """Import ``pkg.mod.attr`` or ``pkg.mod:attr`` (attribute may be dotted after a colon)."""
+    if ":" in path:
+        module_name, _, attrs = path.partition(":")
+    elif "." in path:
+        module_name, _, attrs = path.rpartition(".")
+    else:
+        module_name, attrs = path, ""
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Only "not found" when the missing module is the one we asked for (or a parent of it);
+        # a module missing *inside* the user's code is their bug and keeps its traceback.
+        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+            raise NotFound(f"no module named {exc.name!r}") from None
+        raise
+    for attr in filter(None, attrs.split(".")):
+        try:
+            obj = getattr(obj, attr)
+        except AttributeError:
+            raise NotFound(f"module {module_name!r} has no attribute {attr!r}") from None
+    return obj
+
+
+def module_exists(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False

@@ -1,0 +1,120 @@
+"""``manage.py prodserver``: parse, delegate to conf/backends/supervisor, report errors in one line."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_prodserver import conf
+from django_prodserver.checks import only_processes
+from django_prodserver.errors import ProdserverError
+from django_prodserver.loading import load_backend
+
+
+def _parse_with_overrides(parser: CommandParser, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+    """Options we do not know go to the program (``prodserver web --workers=8``), as does all after ``--``."""
+    args = list(args or [])
+    after: list[str] = []
+    if "--" in args:
+        cut = args.index("--")
+        args, after = args[:cut], args[cut + 1 :]
+    ns, unknown = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
+    ns.overrides = [*unknown, *after]
+    return ns
+
+
+class Command(BaseCommand):
+    help = (
+        "Start a production process from PRODUCTION_PROCESSES (the first one when no name is "
+        "given); several names or --all run them together. Options after the name go to the "
+        "program, e.g. 'prodserver web --workers=8'."
+    )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.parse_args = lambda args=None, namespace=None: _parse_with_overrides(parser, args, namespace)  # type: ignore[method-assign,assignment]
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        # Never read settings here: 'manage.py help prodserver' must work with a broken setting.
+        parser.add_argument("names", nargs="*", metavar="NAME", help="process names from PRODUCTION_PROCESSES")
+        parser.add_argument("--all", action="store_true", help="run every configured process together")
+        parser.add_argument("--list", action="store_true", help="list processes with their commands")
+        parser.add_argument("--dry-run", action="store_true", help="print what would run, with where each option came from")
+        parser.add_argument("--check", action="store_true", help="validate the processes without starting them")
+
+    def execute(self, *args: Any, **options: Any) -> Any:
+        names = options.get("names") or []
+        if options.get("list") or options.get("check") or options.get("all") or options.get("dry_run"):
+            options["skip_checks"] = True
+        try:
+            scope = names or conf.process_names()[:1]
+        except ProdserverError as exc:
+            raise CommandError(str(exc)) from None
+        with only_processes(scope):
+            return super().execute(*args, **options)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._handle(options)
+        except ProdserverError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _handle(self, options: dict[str, Any]) -> None:
+        names: list[str] = options["names"]
+        overrides: list[str] = options.get("overrides", [])
+        if options["list"]:
+            return self._list()
+        if options["check"]:
+            return self._check(names)
+        if options["all"]:
+            names = conf.process_names()
+        if not names:
+            names = conf.process_names()[:1]
+        if len(names) > 1:
+            return self._supervise(names, overrides, options)
+        process = conf.get_process(names[0])
+        backend = load_backend(process, overrides)
+        if options["dry_run"]:
+            return self._dry_run(backend)
+        from django_prodserver.startup import start
+
+        start(backend, self.stderr)
+
+    def _list(self) -> None:
+        for process in conf.all_processes():
+            try:
+                command = load_backend(process).shell_command()
+            except ProdserverError as exc:
+                command = f"(error: {exc})"
+            self.stdout.write(f"{self.style.SUCCESS(process.name)}  {process.backend}\n    {command}")
+
+    def _dry_run(self, backend: Any) -> None:
+        from django_prodserver.backends.program import ProgramBackend
+
+        if isinstance(backend, ProgramBackend):
+            backend.validate()
+        self.stdout.write(backend.shell_command())
+        for option, origin, source in backend.describe():
+            self.stdout.write(f"  {option:<40} {source:<12} {origin}")
+
+    def _check(self, names: list[str]) -> None:
+        errors: list[str] = []
+        for name in names or conf.process_names():
+            try:
+                backend = load_backend(conf.get_process(name))
+            except ProdserverError as exc:
+                errors.append(str(exc))
+                continue
+            problems = backend.check()
+            errors.extend(str(p) for p in problems)
+            if not problems:
+                self.stdout.write(f"{name}: OK  {backend.shell_command()}")
+        if errors:
+            raise CommandError("\n".join(errors))
+
+    def _supervise(self, names: list[str], overrides: list[str], options: dict[str, Any]) -> None:
+        raise CommandError("Running several processes together is not available yet.")

@@ -1,0 +1,207 @@
+"""Option schemas read from each program's own parser.
+
+A program's parser is the single source of truth for which options exist, which are on/off
+flags, which may repeat and which take a value. We read it (click params, argparse actions,
+waitress' adjustment list) instead of keeping a hand-written list that drifts from the
+installed version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
+
+
+def normalize_key(key: str) -> str:
+    """``"--Log_Level"`` and ``"log-level"`` name the same option."""
+    return key.strip().lstrip("-").replace("_", "-").lower()
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a program, as its parser defines it."""
+
+    dest: str
+    #: Long spelling used when we emit it (``--workers``); ``None`` for an off-only flag.
+    flag: str | None
+    takes_value: bool
+    repeatable: bool = False
+    #: For on/off options: the spelling that turns it off (``--no-access-log``).
+    off_flag: str | None = None
+    #: Every other spelling that names this option, normalized (short forms excluded).
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+    choices: tuple[str, ...] = ()
+    default: Any = None
+
+    @property
+    def is_flag(self) -> bool:
+        return not self.takes_value
+
+    @property
+    def display_name(self) -> str:
+        return normalize_key(self.flag or self.off_flag or self.dest)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    option: Option
+    #: True when the key named the option's "off" spelling (``no-access-log``).
+    negated: bool
+
+
+@dataclass
+class OptionSchema:
+    program: str
+    options: list[Option]
+    _index: dict[str, Lookup] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for option in self.options:
+            if option.flag:
+                self._index.setdefault(normalize_key(option.flag), Lookup(option, False))
+            if option.off_flag:
+                off = normalize_key(option.off_flag)
+                self._index.setdefault(off, Lookup(option, True))
+                # An off-only flag such as gunicorn's --no-sendfile is also reachable as
+                # "sendfile": False, which is how people write it in a dict.
+                if option.flag is None and off.startswith("no-"):
+                    self._index.setdefault(off[3:], Lookup(option, False))
+            for alias in option.aliases:
+                self._index.setdefault(alias, Lookup(option, False))
+
+    def lookup(self, key: str) -> Lookup | None:
+        return self._index.get(normalize_key(key))
+
+    def names(self) -> list[str]:
+        return sorted(self._index)
+
+    def suggest(self, key: str) -> list[str]:
+        return difflib.get_close_matches(normalize_key(key), self.names(), n=3, cutoff=0.6)
+
+    def __iter__(self) -> Iterator[Option]:
+        return iter(self.options)
+
+
+def _long(opts: Iterable[str]) -> list[str]:
+    return [opt for opt in opts if opt.startswith("--")]
+
+
+def from_click(program: str, command: click.Command, *, skip: Iterable[str] = ()) -> OptionSchema:
+    import click
+
+    skipped = {"help", "version", *skip}
+    options = []
+    for param in command.params:
+        if not isinstance(param, click.Option) or param.name in skipped or param.hidden:
+            continue
+        longs = _long(param.opts) or list(param.opts)
+        off = _long(param.secondary_opts)
+        is_flag = bool(param.is_flag) and not param.count
+        choices = tuple(map(str, param.type.choices)) if isinstance(param.type, click.Choice) else ()
+        options.append(
+            Option(
+                dest=str(param.name),
+                flag=longs[0] if longs else None,
+                takes_value=not is_flag and not param.count,
+                repeatable=bool(param.multiple or param.count),
+                off_flag=off[0] if off else None,
+                aliases=tuple(normalize_key(o) for o in longs[1:] + off[1:]),
+                help=param.help or "",
+                choices=choices,
+                default=None if callable(param.default) else param.default,
+            )
+        )
+    return OptionSchema(program, options)
+
+
+def click_env_dests(schema: OptionSchema, prefix: str) -> set[str]:
+    """Options set through the program's own ``PREFIX_OPTION`` environment variables."""
+    import os
+
+    return {o.dest for o in schema if f"{prefix}_{o.dest.upper()}" in os.environ}
+
+
+_FLAG_ACTIONS = (
+    argparse._StoreTrueAction,
+    argparse._StoreFalseAction,
+    argparse._StoreConstAction,
+    argparse._CountAction,
+)
+
+
+def from_argparse(
+    program: str, parser: argparse.ArgumentParser, *, skip: Iterable[str] = ()
+) -> OptionSchema:
+    skipped = {"help", "version", *skip}
+    options = []
+    for action in parser._actions:
+        if not action.option_strings or action.dest in skipped:
+            continue
+        if isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            continue
+        longs = _long(action.option_strings)
+        if not longs:
+            continue
+        help_text = action.help if isinstance(action.help, str) else ""
+        if help_text == argparse.SUPPRESS:
+            continue
+        choices = tuple(map(str, action.choices)) if action.choices else ()
+        if isinstance(action, argparse.BooleanOptionalAction):
+            on = [o for o in longs if not o.startswith("--no-")]
+            off = [o for o in longs if o.startswith("--no-")]
+            options.append(
+                Option(action.dest, on[0], False, off_flag=off[0] if off else None, help=help_text)
+            )
+        elif isinstance(action, _FLAG_ACTIONS):
+            # A flag that stores False under a "--no-x" spelling is the off switch of x.
+            turns_off = action.const is False and longs[0].startswith("--no-")
+            options.append(
+                Option(
+                    action.dest,
+                    None if turns_off else longs[0],
+                    False,
+                    repeatable=isinstance(action, argparse._CountAction),
+                    off_flag=longs[0] if turns_off else None,
+                    aliases=tuple(normalize_key(o) for o in longs[1:]),
+                    help=help_text,
+                )
+            )
+        else:
+            options.append(
+                Option(
+                    action.dest,
+                    longs[0],
+                    True,
+                    repeatable=isinstance(action, (argparse._AppendAction, argparse._ExtendAction))
+                    or action.nargs in ("*", "+"),
+                    aliases=tuple(normalize_key(o) for o in longs[1:]),
+                    help=help_text,
+                    choices=choices,
+                    default=action.default,
+                )
+            )
+    return OptionSchema(program, options)
+
+
+def from_waitress(program: str) -> OptionSchema:
+    """Waitress' runner builds its getopt list from ``Adjustments._params``; so do we."""
+    from waitress.adjustments import Adjustments, asbool
+
+    options = []
+    for name, cast in Adjustments._params:
+        flag = "--" + name.replace("_", "-")
+        if name == "sockets":  # not settable from the command line
+            continue
+        if cast is asbool:
+            options.append(Option(name, flag, False, off_flag="--no-" + name.replace("_", "-")))
+        else:
+            options.append(Option(name, flag, True, repeatable=name == "listen"))
+    options.append(Option("call", "--call", False, help="call the named object to get the app"))
+    return OptionSchema(program, options)

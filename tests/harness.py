@@ -1,0 +1,215 @@
+"""Run the real ``manage.py prodserver`` in a subprocess and talk to it over loopback.
+
+Readiness is polled until a deadline (never a fixed sleep); on failure the child's output
+is part of the assertion message. Every child runs in its own session and its whole
+process group is killed at teardown, so no test leaves a server behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+TESTS_DIR = Path(__file__).resolve().parent
+MANAGE = TESTS_DIR / "manage.py"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def child_env(
+    processes: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    db: str | None = None,
+) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")}
+    base.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), base.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "DJANGO_SETTINGS_MODULE": "testproject.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    if processes is not None:
+        base["PRODSERVER_TEST_PROCESSES"] = json.dumps(processes)
+    if settings:
+        base["PRODSERVER_TEST_SETTINGS"] = json.dumps(settings)
+    if db:
+        base["PRODSERVER_TEST_DB"] = db
+    base.update(env or {})
+    return base
+
+
+def run_manage(*args: str, timeout: float = 60, **env_kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run a manage.py command to completion (for errors, --list, --dry-run, check)."""
+    return subprocess.run(
+        [sys.executable, str(MANAGE), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=child_env(**env_kw),
+        cwd=str(TESTS_DIR),
+        check=False,
+    )
+
+
+class Child:
+    """A running ``manage.py …`` whose combined output is collected line by line."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = TESTS_DIR) -> None:
+        self.args = args
+        self.proc = subprocess.Popen(
+            [sys.executable, str(MANAGE), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=str(cwd),
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def fail(self, why: str) -> AssertionError:
+        return AssertionError(f"{why}\n--- output of manage.py {' '.join(self.args)} ---\n{self.output}")
+
+    def wait_for_line(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in list(self.lines):
+                if text in line:
+                    return line
+            if self.proc.poll() is not None:
+                self._reader.join(2)
+                for line in self.lines:
+                    if text in line:
+                        return line
+                raise self.fail(f"exited with {self.proc.returncode} before printing {text!r}")
+            time.sleep(0.05)
+        raise self.fail(f"did not print {text!r} within {timeout}s")
+
+    def wait_http(self, url: str, timeout: float = 40, **kw: Any) -> Response:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._reader.join(2)
+                raise self.fail(f"exited with {self.proc.returncode} before serving {url}")
+            try:
+                return http_get(url, timeout=5, **kw)
+            except (OSError, urllib.error.URLError) as exc:
+                last = exc
+                time.sleep(0.1)
+        raise self.fail(f"{url} not served within {timeout}s (last error: {last!r})")
+
+    def signal(self, sig: int) -> None:
+        os.kill(self.proc.pid, sig)
+
+    def wait(self, timeout: float = 30) -> int:
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise self.fail(f"still running {timeout}s later") from None
+        self._reader.join(5)
+        return code
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.signal(sig)
+        return self.wait(timeout)
+
+    def kill_group(self) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+
+class Response:
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def http_get(url: str, timeout: float = 10, headers: Mapping[str, str] | None = None) -> Response:
+    """One GET that returns any status (4xx/5xx included) and does not follow redirects."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers=dict(headers or {}))
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            return Response(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return Response(exc.code, dict(exc.headers), exc.read())
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def prodserver(
+    *names: str,
+    processes: Mapping[str, Any] | None = None,
+    extra: tuple[str, ...] = (),
+    settings: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    db: str | None = None,
+) -> Iterator[Child]:
+    child = Child(["prodserver", *names, *extra], child_env(processes, settings, env, db))
+    try:
+        yield child
+    finally:
+        child.kill_group()

@@ -1,0 +1,42 @@
+import asyncio
+import os
+import time
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("hello from testproject")
+
+
+def whoami(request: HttpRequest) -> JsonResponse:
+    """What the server told Django: proves interface, proxy headers and worker pids."""
+    return JsonResponse(
+        {
+            "pid": os.getpid(),
+            "remote_addr": request.META.get("REMOTE_ADDR"),
+            "secure": request.is_secure(),
+            "server_software": request.META.get("SERVER_SOFTWARE", ""),
+        }
+    )
+
+
+def slow(request: HttpRequest) -> HttpResponse:
+    """Sleeps for ?seconds=N, to keep a request in flight while the server is told to stop."""
+    seconds = float(request.GET.get("seconds", "2"))
+    time.sleep(seconds)
+    return HttpResponse(f"slept {seconds}")
+
+
+async def stream(request: HttpRequest) -> StreamingHttpResponse:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for number in range(3):
+            yield f"chunk {number}\n"
+            await asyncio.sleep(0.05)
+
+    return StreamingHttpResponse(chunks(), content_type="text/plain")
+
+
+async def async_view(request: HttpRequest) -> HttpResponse:
+    await asyncio.sleep(0)
+    return HttpResponse("async hello")
