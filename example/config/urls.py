@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+from shop import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("stream/", views.stream, name="stream"),
+    path("admin/", admin.site.urls),
+]
