@@ -1,5 +1,6 @@
 import asyncio
 import os
+import sys
 import time
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
@@ -24,6 +25,8 @@ def whoami(request: HttpRequest) -> JsonResponse:
 def slow(request: HttpRequest) -> HttpResponse:
     """Sleeps for ?seconds=N, to keep a request in flight while the server is told to stop."""
     seconds = float(request.GET.get("seconds", "2"))
+    # Tests wait for this line before signalling, so the request is known to be in flight.
+    print(f"slow view started pid={os.getpid()}", file=sys.stderr, flush=True)
     time.sleep(seconds)
     return HttpResponse(f"slept {seconds}")
 
