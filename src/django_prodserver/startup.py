@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from django_prodserver.backends.base import BaseServerBackend
@@ -16,4 +17,10 @@ def start(backend: BaseServerBackend, stderr: Any) -> None:
             preflight()
         for note in getattr(backend, "notes", list)():
             stderr.write(f"prodserver: {note}")
-    backend.start_server(*backend.prep_server_args())
+    argv = backend.prep_server_args()
+    # Everything imported so far (Django, the project, this package) lives as long as the
+    # process. Freezing it keeps the garbage collector from rescanning it in every worker
+    # and from touching (and so copying) those pages after the server forks.
+    gc.collect()
+    gc.freeze()
+    backend.start_server(*argv)
