@@ -129,6 +129,13 @@ def parse_overrides(
 
 
 def resolve_key(schema: OptionSchema, aliases: Mapping[str, str], key: str) -> Lookup | None:
+    """The option ``key`` names; a documented alias applies only where the program has no such option.
+
+    Older releases may still have the option the alias stands in for (granian 1.x has
+    ``--threads``); there the program's own meaning wins.
+    """
     normalized = normalize_key(key)
-    target = aliases.get(normalized, normalized)
-    return schema.lookup(target)
+    own = schema.lookup(normalized)
+    if own is not None or normalized not in aliases:
+        return own
+    return schema.lookup(aliases[normalized])

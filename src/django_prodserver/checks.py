@@ -30,23 +30,30 @@ def _error(exc: ProdserverError) -> checks.CheckMessage:
     return checks.Error(str(exc), id=exc.check_id)
 
 
-@checks.register("prodserver")
-def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+def process_errors(names: Sequence[str]) -> list[ProdserverError]:
+    """Every problem found in the named processes without starting them.
+
+    The command reports these as plain lines before Django's checks run, so a typo reads
+    as one line instead of a ``SystemCheckError`` block.
+    """
     from django_prodserver.loading import load_backend
 
+    errors: list[ProdserverError] = []
+    for name in names:
+        try:
+            backend = load_backend(conf.get_process(name))
+        except ProdserverError as exc:
+            errors.append(exc)
+            continue
+        errors.extend(backend.check())
+    return errors
+
+
+@checks.register("prodserver")
+def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     try:
         names = conf.process_names()
     except ProdserverError as exc:
         return [_error(exc)]
     selected = _only.get()
-    messages: list[checks.CheckMessage] = []
-    for name in names:
-        if selected is not None and name not in selected:
-            continue
-        try:
-            backend = load_backend(conf.get_process(name))
-        except ProdserverError as exc:
-            messages.append(_error(exc))
-            continue
-        messages.extend(_error(exc) for exc in backend.check())
-    return messages
+    return [_error(exc) for exc in process_errors([n for n in names if selected is None or n in selected])]

@@ -82,7 +82,12 @@ class GranianASGIServer(_GranianServer):
         # Granian runs ASGI apps with exactly one blocking thread (more is a start-up error);
         # what the spec's "blocking-threads" asks for — more threads per worker — is granian's
         # runtime threads.
-        if normalize_key(key) == "blocking-threads" and not is_unset(value):
+        # Only where runtime threads exist (granian 2); 1.x keeps its own meaning.
+        if (
+            normalize_key(key) == "blocking-threads"
+            and not is_unset(value)
+            and self.schema.lookup("runtime-threads") is not None
+        ):
             try:
                 if int(value) > 1:
                     return "runtime-threads", value

@@ -65,7 +65,9 @@ class GunicornServer(WebServerBackend):
                 namespace = cfg.parser().parse_args(argv)
         except SystemExit:
             lines = stderr.getvalue().strip().splitlines()
-            raise ParserRejected(lines[-1].removeprefix("gunicorn: ") if lines else "invalid arguments") from None
+            last = lines[-1] if lines else "invalid arguments"
+            message = last.removeprefix("gunicorn: ").removeprefix("error: ")
+            raise ParserRejected(message) from None
         try:
             for key, value in vars(namespace).items():
                 if value is not None and key != "args":

@@ -155,7 +155,12 @@ class ProgramBackend(BaseServerBackend):
         raw = self._raw_args()
         if raw is None:
             own = self.program_environment_dests()
-            weak = [self._setting(k, v, "default", f"default {k!r}") for k, v in self.defaults().items()]
+            # A production default the installed version does not have yet simply does not apply.
+            weak = [
+                self._setting(k, v, "default", f"default {k!r}")
+                for k, v in self.defaults().items()
+                if resolve_key(self.schema, self.aliases, k) is not None
+            ]
             weak += [
                 self._setting(k, e.value, "environment", f"environment {e.variable}")
                 for k, e in self.environment(os.environ).items()

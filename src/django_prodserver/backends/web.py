@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from django_prodserver import platform
-from django_prodserver.application import asgi_target, to_target, wsgi_target
+from django_prodserver.application import asgi_target, check_target, target_source, to_target, wsgi_target
 from django_prodserver.args import Setting
 from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import StartupError
@@ -33,6 +33,12 @@ class WebServerBackend(ProgramBackend):
 
     def positional(self) -> list[str]:
         return [self.app_target()]
+
+    def validate(self) -> list[str]:
+        argv = super().validate()
+        app = self.process.app if self.process else self.server_args.get("APP")
+        check_target(self.name, self.app_target(), *target_source(self.name, app, self.interface))
+        return argv
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         """Options that make the server listen on all interfaces at ``port``."""

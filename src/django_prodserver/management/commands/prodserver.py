@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_prodserver import conf
-from django_prodserver.checks import only_processes
+from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend
 
@@ -54,6 +54,12 @@ class Command(BaseCommand):
             scope = names or conf.process_names()[:1]
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
+        if not options.get("skip_checks"):
+            # Our own problems as plain lines; Django's checks would wrap them in a
+            # multi-line SystemCheckError block.
+            errors = process_errors(scope)
+            if errors:
+                raise CommandError("\n".join(map(str, errors)))
         with only_processes(scope):
             return super().execute(*args, **options)
 
