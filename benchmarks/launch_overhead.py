@@ -72,8 +72,13 @@ def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) ->
     raise RuntimeError("server did not answer")
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants, from /proc."""
+def tree_pss_kib(pid: int) -> int:
+    """Memory of a process and all its descendants, from /proc.
+
+    PSS (proportional set size) splits each shared page between the processes sharing it, so
+    a master whose workers share its pages after fork is not counted once per worker, as
+    RSS would.
+    """
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -87,8 +92,8 @@ def tree_rss_kib(pid: int) -> int:
         current = stack.pop()
         stack.extend(children.get(current, []))
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
         except OSError:
             pass
@@ -127,11 +132,11 @@ def measure(argv: list[str], env: dict[str, str], port: int, seconds: float) -> 
     try:
         startup = wait_ready(port, proc)
         rps = load(port, seconds)
-        rss = tree_rss_kib(proc.pid)
+        pss = tree_pss_kib(proc.pid)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
-    return {"startup_s": startup, "rps": rps, "rss_mib": rss / 1024}
+    return {"startup_s": startup, "rps": rps, "pss_mib": pss / 1024}
 
 
 def main() -> None:
@@ -157,14 +162,14 @@ def main() -> None:
                     argv[0] = str(Path(sys.executable).parent / argv[0])
                 samples[side].append(measure(argv, env, port, options.seconds))
         row = {}
-        for metric in ("startup_s", "rps", "rss_mib"):
+        for metric in ("startup_s", "rps", "pss_mib"):
             ours = statistics.median(s[metric] for s in samples["prodserver"])
             theirs = statistics.median(s[metric] for s in samples["cli"])
             row[metric] = {"prodserver": round(ours, 3), "cli": round(theirs, 3), "ratio": round(ours / theirs, 3)}
         results[name] = row
         print(f"{name:9} start-up {row['startup_s']['ratio']:.2f}x  throughput {row['rps']['ratio']:.2f}x  "
-              f"memory {row['rss_mib']['ratio']:.2f}x   (prodserver / {name} CLI; medians of {options.rounds})")
-    print(json.dumps(results, indent=2))
+              f"memory (PSS) {row['pss_mib']['ratio']:.2f}x   (prodserver / {name} CLI; medians of {options.rounds})")
+    print(json.dumps(results, indent=2), flush=True)
 
 
 if __name__ == "__main__":
