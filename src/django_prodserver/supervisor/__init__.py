@@ -1,0 +1,65 @@
+"""``prodserver web worker`` and ``prodserver --all``: several processes, one command.
+
+Each process runs as its own child (``manage.py prodserver NAME``), so it is exactly what
+``prodserver NAME`` runs alone, and a crash of one cannot take the others down.
+:mod:`.manager` decides (restart, backoff, crash loop, one shutdown deadline, exit code),
+:mod:`.loop` feeds it events, :mod:`.process` starts children, :mod:`.printer` prefixes
+their output and :mod:`.policy` holds the rules as plain functions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, BinaryIO
+
+from django_prodserver import conf
+from django_prodserver.errors import ConfigurationError
+from django_prodserver.supervisor.loop import Loop
+from django_prodserver.supervisor.printer import Printer, use_colour
+from django_prodserver.supervisor.process import child_argv, child_environment
+
+
+def plan(names: Sequence[str], overrides: Sequence[str]) -> list[conf.ProcessConfig]:
+    """The processes to run, in the order given, refusing what cannot work before starting any."""
+    if overrides:
+        shown = " ".join(overrides)
+        raise ConfigurationError(
+            f"Options for the program ({shown}) apply to one process: run 'prodserver NAME {shown}', "
+            f"or put them in {conf.SETTING}[NAME]['ARGS'] to run several processes together."
+        )
+    processes = [conf.get_process(name) for name in dict.fromkeys(names)]
+    if os.name != "posix":
+        raise ConfigurationError(
+            "Running several processes together needs a POSIX system (process groups and "
+            "signals); start each with 'prodserver NAME' under your platform's service manager."
+        )
+    return processes
+
+
+def supervise(
+    names: Sequence[str],
+    overrides: Sequence[str],
+    options: Mapping[str, Any],
+    stream: BinaryIO | None = None,
+) -> int:
+    """Run the named processes together until they stop; return the exit status."""
+    processes = plan(names, overrides)
+    timing = conf.supervisor()
+    stream = stream if stream is not None else sys.stdout.buffer
+    colour = use_colour(
+        stream, no_color=bool(options.get("no_color")), force_color=bool(options.get("force_color"))
+    )
+    printer = Printer(stream, [p.name for p in processes], colour=colour)
+    loop = Loop(
+        processes,
+        timing,
+        printer,
+        argv=lambda process: child_argv(process.name, options),
+        env=child_environment(),
+    )
+    return loop.run()
+
+
+__all__ = ["plan", "supervise"]

@@ -1,0 +1,381 @@
+"""The supervisor's decisions, driven by events: a child exited, a signal arrived, time passed.
+
+Nothing here reads a pipe, waits, sleeps or installs a signal handler: the loop in
+:mod:`~django_prodserver.supervisor.loop` turns the outside world into :class:`Exited` and
+:class:`Signalled` events and calls :meth:`Manager.tick` when :meth:`Manager.next_wakeup`
+says a timer is due. The clock and the way a child is started are passed in, so the tests
+replay whole event histories (restart, backoff, crash loop, one deadline, exit codes) with a
+fake clock in milliseconds, and the same code then runs real children.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from django_prodserver.conf import ProcessConfig, SupervisorConfig
+from django_prodserver.supervisor.policy import after_exit, describe_exit, exit_code, stopped_cleanly
+
+#: How often we look whether what a dead child left in its process group is gone: those
+#: processes are not our children, so no SIGCHLD tells us. Only while such a group drains.
+GROUP_POLL = 0.05
+#: After SIGKILL to a group, how long we wait for it to vanish before giving up on it.
+KILL_GRACE = 5.0
+
+
+class Handle(Protocol):
+    """A started child as the manager sees it; ``pid`` is also its process group id."""
+
+    pid: int
+
+    def send(self, sig: int) -> None: ...
+
+    def signal_group(self, sig: int) -> None: ...
+
+    def group_alive(self) -> bool: ...
+
+
+Spawn = Callable[[ProcessConfig], Handle]
+Clock = Callable[[], float]
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Exited:
+    pid: int
+    #: Popen style: the exit status, or -N when killed by signal N.
+    returncode: int
+
+
+@dataclass(frozen=True)
+class Signalled:
+    signum: int
+
+
+Event = Exited | Signalled
+State = Literal["idle", "running", "draining", "done"]
+Phase = Literal["oneshots", "running", "stopping", "finished"]
+
+
+@dataclass
+class Slot:
+    """One configured process across its restarts."""
+
+    config: ProcessConfig
+    state: State = "idle"
+    handle: Handle | None = None
+    started_at: float = 0.0
+    #: Failures in a row (see :func:`~django_prodserver.supervisor.policy.after_exit`).
+    streak: int = 0
+    #: When an idle slot starts again; None: not scheduled.
+    restart_at: float | None = None
+    #: What follows once the group is gone: start again, or stay done.
+    then_restart: bool = False
+    #: We sent the stop signal (shutdown or SIGHUP restart).
+    stopping: bool = False
+    #: SIGHUP: start again as soon as it has stopped.
+    reloading: bool = False
+    #: When the group gets SIGKILL if still there (draining or SIGHUP); None: no deadline.
+    kill_at: float | None = None
+    killed_at: float | None = None
+    #: The leftovers of its group got the stop signal.
+    group_told: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+def _signame(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+class Manager:
+    def __init__(
+        self,
+        processes: Iterable[ProcessConfig],
+        timing: SupervisorConfig,
+        *,
+        spawn: Spawn,
+        clock: Clock,
+        say: Say,
+    ) -> None:
+        self.slots = [Slot(config) for config in processes]
+        self.timing = timing
+        self._spawn = spawn
+        self._clock = clock
+        self._say = say
+        self.phase: Phase = "oneshots"
+        self._failure: int | None = None
+        self._deadline: float | None = None
+        self._deadline_passed = False
+
+    # ----- public API ---------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        return self.phase == "finished"
+
+    @property
+    def returncode(self) -> int:
+        """The first failing child's code (128+N if a signal killed it), else 0."""
+        return self._failure or 0
+
+    def start(self) -> None:
+        self._advance()
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, Exited):
+            self._exited(event.pid, event.returncode)
+        elif event.signum in (signal.SIGINT, signal.SIGTERM):
+            self._stop_signal(event.signum)
+        elif event.signum == signal.SIGHUP:
+            self._reload()
+
+    def tick(self) -> None:
+        """Act on whatever timer is due: restarts, drained groups, deadlines."""
+        now = self._clock()
+        if self._stop_deadline_due(now):
+            self._deadline_passed = True
+            waited = f"still running {self.timing.shutdown_timeout:g}s after the stop signal"
+            for slot in self.slots:
+                if slot.state == "running":
+                    self._kill(slot, waited)
+        for slot in self.slots:
+            if slot.state == "running" and self._due(slot.kill_at, now) and slot.killed_at is None:
+                self._kill(slot, f"did not stop within {self.timing.shutdown_timeout:g}s of SIGHUP")
+            elif slot.state == "draining":
+                self._check_drained(slot, now)
+            elif slot.state == "idle" and self.phase == "running" and self._due(slot.restart_at, now):
+                self._start(slot)
+        self._maybe_finish()
+
+    @staticmethod
+    def _due(when: float | None, now: float) -> bool:
+        return when is not None and now >= when
+
+    def _stop_deadline_due(self, now: float) -> bool:
+        return self.phase == "stopping" and not self._deadline_passed and self._due(self._deadline, now)
+
+    def next_wakeup(self) -> float | None:
+        """When :meth:`tick` must run next; None: only an event can change anything."""
+        now = self._clock()
+        times: list[float] = []
+        if self.phase == "stopping" and not self._deadline_passed and self._deadline is not None:
+            times.append(self._deadline)
+        for slot in self.slots:
+            if slot.state == "draining":
+                times.append(now + GROUP_POLL)
+            elif slot.state == "running" and slot.kill_at is not None and slot.killed_at is None:
+                times.append(slot.kill_at)
+            elif slot.state == "idle" and slot.restart_at is not None and self.phase == "running":
+                times.append(slot.restart_at)
+        return min(times) if times else None
+
+    # ----- starting -------------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """One-shots one by one, in settings order; then every long-running process."""
+        if self.phase == "oneshots":
+            for slot in self.slots:
+                if slot.config.oneshot and slot.state != "done":
+                    if slot.state == "idle":
+                        self._start(slot)
+                    return
+            self.phase = "running"
+            for slot in self.slots:
+                if not slot.config.oneshot:
+                    self._start(slot)
+            self._maybe_finish()
+
+    def _start(self, slot: Slot) -> None:
+        slot.restart_at = None
+        slot.stopping = slot.reloading = False
+        slot.kill_at = slot.killed_at = None
+        try:
+            slot.handle = self._spawn(slot.config)
+        except OSError as exc:
+            self._say(f"{slot.name} could not be started: {exc}; stopping everything")
+            slot.state = "done"
+            self._fail(127)
+            self._begin_stop()
+            return
+        slot.state = "running"
+        slot.started_at = self._clock()
+        self._say(f"{slot.name} started (pid {slot.handle.pid})")
+
+    # ----- a child exited -------------------------------------------------------------------
+
+    def _exited(self, pid: int, returncode: int) -> None:
+        running = (s for s in self.slots if s.state == "running" and s.handle)
+        slot = next((s for s in running if s.handle and s.handle.pid == pid), None)
+        if slot is None:
+            return
+        now = self._clock()
+        what = f"{slot.name} {describe_exit(returncode)}"
+        slot.state = "draining"
+        slot.then_restart = False
+        slot.kill_at = self._deadline if self.phase == "stopping" else now + self.timing.shutdown_timeout
+        if slot.killed_at is not None:
+            slot.kill_at = slot.killed_at
+        if self.phase == "stopping":
+            if not (slot.stopping and stopped_cleanly(returncode, slot.config.stop_signal)):
+                self._fail(returncode)
+            self._say(what)
+        elif slot.config.oneshot:
+            if returncode == 0:
+                self._say(what)
+            else:
+                self._say(f"{what}; not starting the other processes")
+                self._fail(returncode)
+                self._begin_stop()
+        elif slot.reloading:
+            self._say(f"{what}; starting it again (SIGHUP)")
+            slot.then_restart = True
+            slot.streak = 0
+            slot.restart_at = now
+        else:
+            self._unexpected_exit(slot, what, returncode, now - slot.started_at)
+        self._check_drained(slot, now)
+
+    def _unexpected_exit(self, slot: Slot, what: str, returncode: int, uptime: float) -> None:
+        decision = after_exit(slot.config, returncode, uptime, slot.streak, self.timing)
+        slot.streak = decision.streak
+        if decision.action == "restart":
+            self._say(f"{what}; restarting it in {decision.delay:g}s")
+            slot.then_restart = True
+            slot.restart_at = self._clock() + decision.delay
+        elif decision.action == "done":
+            self._say(f"{what}; not restarted (RESTART='on-failure' restarts only after a failure)")
+        elif decision.action == "stop-all":
+            self._say(f"{what}; it has RESTART='never', so everything stops")
+            if returncode != 0:
+                self._fail(returncode)
+            self._begin_stop()
+        else:
+            self._say(
+                f"{what} within {self.timing.start_seconds:g}s of starting, "
+                f"{decision.streak} times in a row: "
+                f"giving up (PRODSERVER_SUPERVISOR['START_RETRIES'] = {self.timing.start_retries}); "
+                "fix the error above; stopping everything"
+            )
+            self._fail(returncode)
+            self._begin_stop()
+
+    def _check_drained(self, slot: Slot, now: float) -> None:
+        """A dead child's group may still hold workers (and their port): stop them first."""
+        handle = slot.handle
+        if handle is None:
+            return
+        if handle.group_alive():
+            if slot.killed_at is None:
+                if slot.kill_at is not None and now >= slot.kill_at:
+                    self._kill(slot, "left processes in its group that did not stop in time")
+                elif not slot.group_told:
+                    self._say(
+                        f"{slot.name} left processes running in its group (pgid {handle.pid}); "
+                        f"sending them {_signame(slot.config.stop_signal)}"
+                    )
+                    handle.signal_group(slot.config.stop_signal)
+                    slot.group_told = True
+                return
+            if now < slot.killed_at + KILL_GRACE:
+                return
+            self._say(f"{slot.name}: process group {handle.pid} survived SIGKILL; leaving it")
+        slot.handle = None
+        slot.group_told = False
+        if slot.then_restart and self.phase == "running":
+            slot.state = "idle"
+        else:
+            slot.state = "done"
+            slot.restart_at = None
+            if self.phase == "oneshots":
+                self._advance()
+        self._maybe_finish()
+        if slot.state == "idle" and slot.restart_at is not None and now >= slot.restart_at:
+            self._start(slot)
+
+    def _kill(self, slot: Slot, why: str) -> None:
+        if slot.handle is None:
+            return
+        self._say(f"{slot.name} (pid {slot.handle.pid}) {why}: SIGKILL")
+        slot.handle.signal_group(signal.SIGKILL)
+        slot.killed_at = self._clock()
+
+    # ----- stopping -------------------------------------------------------------------------
+
+    def _fail(self, returncode: int) -> None:
+        if self._failure is None and returncode != 0:
+            self._failure = exit_code(returncode)
+
+    def _begin_stop(self) -> None:
+        if self.phase in ("stopping", "finished"):
+            return
+        self.phase = "stopping"
+        now = self._clock()
+        self._deadline = now + self.timing.shutdown_timeout
+        for slot in self.slots:
+            if slot.state == "idle":
+                slot.state = "done"
+                slot.restart_at = None
+            elif slot.state == "running" and slot.handle:
+                self._send_stop(slot)
+            elif slot.state == "draining":
+                slot.then_restart = False
+                if slot.killed_at is None:
+                    slot.kill_at = min(slot.kill_at or self._deadline, self._deadline)
+        self._maybe_finish()
+
+    def _send_stop(self, slot: Slot) -> None:
+        if slot.handle is None:
+            return
+        slot.stopping = True
+        self._say(f"sending {_signame(slot.config.stop_signal)} to {slot.name} (pid {slot.handle.pid})")
+        slot.handle.send(slot.config.stop_signal)
+
+    def _stop_signal(self, signum: int) -> None:
+        if self.phase == "finished":
+            return
+        if self.phase == "stopping":
+            self._say(f"{_signame(signum)} received again: killing every process now")
+            if self._failure is None:
+                self._failure = 128 + signum
+            for slot in self.slots:
+                if slot.state in ("running", "draining") and slot.handle and slot.killed_at is None:
+                    slot.handle.signal_group(signal.SIGKILL)
+                    slot.killed_at = self._clock()
+            return
+        self._say(
+            f"{_signame(signum)} received: stopping every process "
+            f"(SIGKILL after {self.timing.shutdown_timeout:g}s; {_signame(signum)} again to kill now)"
+        )
+        self._begin_stop()
+
+    def _reload(self) -> None:
+        if self.phase != "running":
+            self._say("SIGHUP ignored: the processes are still starting or already stopping")
+            return
+        self._say("SIGHUP received: restarting every process")
+        now = self._clock()
+        for slot in self.slots:
+            if slot.state == "running" and not slot.reloading:
+                slot.reloading = True
+                slot.kill_at = now + self.timing.shutdown_timeout
+                self._send_stop(slot)
+            elif slot.restart_at is not None and slot.state in ("idle", "draining"):
+                # A restart waiting out its backoff happens now, as after a fresh start.
+                slot.streak = 0
+                slot.restart_at = now
+
+    def _maybe_finish(self) -> None:
+        if self.phase == "stopping":
+            if all(slot.state in ("idle", "done") for slot in self.slots):
+                self.phase = "finished"
+        elif self.phase == "running" and all(slot.state == "done" for slot in self.slots):
+            self._say("every process has finished")
+            self.phase = "finished"
