@@ -1,4 +1,4 @@
-"""The one place that reads ``settings.PRODUCTION_PROCESSES``.
+"""The one place that reads ``settings.PRODUCTION_PROCESSES`` (and ``PRODSERVER_HEALTH``).
 
 Everything else receives :class:`ProcessConfig` objects, so the setting's shape is checked
 in exactly one spot and every error about it reads the same.
@@ -6,6 +6,7 @@ in exactly one spot and every error about it reads the same.
 
 from __future__ import annotations
 
+import difflib
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from django_prodserver.errors import ConfigurationError
 
 SETTING = "PRODUCTION_PROCESSES"
 
+HEALTH_SETTING = "PRODSERVER_HEALTH"
+
 RestartPolicy = Literal["on-failure", "never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("on-failure", "never")
 
@@ -27,6 +30,21 @@ KNOWN_KEYS = frozenset(
 )
 
 ArgsValue = Mapping[str, Any] | Sequence[str] | str | None
+
+WarmupPolicy = Literal["stop", "warn"]
+WARMUP_POLICIES: tuple[WarmupPolicy, ...] = ("stop", "warn")
+WARMUP_KEYS = frozenset({"URLS", "ON_ERROR", "HOST"})
+
+
+@dataclass(frozen=True)
+class WarmupConfig:
+    """URLs requested in-process before the server accepts traffic (``WARMUP``)."""
+
+    urls: tuple[str, ...]
+    #: "stop": a failing URL stops the start; "warn": print a warning and start anyway.
+    on_error: WarmupPolicy = "stop"
+    #: Host header for the requests; None: the first usable ALLOWED_HOSTS entry.
+    host: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,7 @@ class ProcessConfig:
     stop_signal: signal.Signals = signal.SIGTERM
     #: Runs to completion before the long-running processes start (e.g. ``migrate``).
     oneshot: bool = False
+    warmup: WarmupConfig | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def setting_path(self, key: str | None = None) -> str:
@@ -83,6 +102,41 @@ def _parse_signal(name: str, value: Any) -> signal.Signals:
     )
 
 
+def _parse_warmup(name: str, value: Any) -> WarmupConfig | None:
+    where = f"{SETTING}[{name!r}]['WARMUP']"
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = {"URLS": value}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{where} must be a list of URL paths such as ['/'] (or a dict with 'URLS'), "
+            f"not {type(value).__name__}."
+        )
+    unknown = sorted(set(value) - WARMUP_KEYS)
+    if unknown:
+        raise ConfigurationError(
+            f"{where} has unknown key {unknown[0]!r}; use {', '.join(map(repr, sorted(WARMUP_KEYS)))}."
+        )
+    urls = value.get("URLS")
+    if not isinstance(urls, (list, tuple)) or not urls:
+        raise ConfigurationError(f"{where}['URLS'] must be a non-empty list of URL paths such as ['/'].")
+    for url in urls:
+        if not isinstance(url, str) or not url.startswith("/"):
+            raise ConfigurationError(
+                f"{where}: {url!r} is not a URL path; write it as the path the server answers, e.g. '/'."
+            )
+    on_error = value.get("ON_ERROR", "stop")
+    if on_error not in WARMUP_POLICIES:
+        raise ConfigurationError(
+            f"{where}['ON_ERROR'] = {on_error!r} is not a policy; use 'stop' or 'warn'."
+        )
+    host = value.get("HOST")
+    if host is not None and (not isinstance(host, str) or not host):
+        raise ConfigurationError(f"{where}['HOST'] must be a host name such as 'example.com'.")
+    return WarmupConfig(urls=tuple(urls), on_error=on_error, host=host)
+
+
 def parse_process(name: str, entry: Any) -> ProcessConfig:
     if not isinstance(entry, Mapping):
         raise ConfigurationError(
@@ -114,6 +168,7 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         restart=restart,
         stop_signal=_parse_signal(name, entry.get("STOP_SIGNAL", "SIGTERM")),
         oneshot=bool(entry.get("ONESHOT", False)),
+        warmup=_parse_warmup(name, entry.get("WARMUP")),
         raw=dict(entry),
     )
 
@@ -134,3 +189,60 @@ def get_process(name: str) -> ProcessConfig:
 
 def all_processes() -> list[ProcessConfig]:
     return [parse_process(str(name), entry) for name, entry in _raw_setting().items()]
+
+
+@dataclass(frozen=True)
+class HealthConfig:
+    """``PRODSERVER_HEALTH``: where the probes answer and what readiness checks."""
+
+    liveness_path: str = "/healthz/"
+    readiness_path: str = "/readyz/"
+    #: Built-ins "database"/"cache" (every alias), "database:ALIAS", "cache:ALIAS", or the
+    #: dotted path of a callable that raises (or returns False) when the process is not ready.
+    ready_checks: tuple[str, ...] = ("database", "cache")
+
+
+HEALTH_KEYS = {
+    "LIVENESS_PATH": "liveness_path",
+    "READINESS_PATH": "readiness_path",
+    "READY_CHECKS": "ready_checks",
+}
+
+
+def health() -> HealthConfig:
+    value = getattr(settings, HEALTH_SETTING, None)
+    if value is None:
+        return HealthConfig()
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"The {HEALTH_SETTING} setting must be a dict, e.g. {{'READY_CHECKS': ['database']}}, "
+            f"not {type(value).__name__}."
+        )
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in HEALTH_KEYS:
+            close = difflib.get_close_matches(str(key), HEALTH_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, HEALTH_KEYS))}."
+            raise ConfigurationError(f"{HEALTH_SETTING} has unknown key {key!r}; {hint}")
+        found[HEALTH_KEYS[key]] = item
+    for key in ("LIVENESS_PATH", "READINESS_PATH"):
+        path = value.get(key)
+        if path is not None and (not isinstance(path, str) or not path.startswith("/") or path == "/"):
+            raise ConfigurationError(
+                f"{HEALTH_SETTING}[{key!r}] = {path!r} is not a URL path; use e.g. '/healthz/'."
+            )
+    checks = value.get("READY_CHECKS")
+    if checks is not None:
+        if not isinstance(checks, (list, tuple)) or not all(isinstance(c, str) and c for c in checks):
+            raise ConfigurationError(
+                f"{HEALTH_SETTING}['READY_CHECKS'] must be a list of check names, "
+                "e.g. ['database', 'cache', 'myproject.health.check_queue']."
+            )
+        found["ready_checks"] = tuple(checks)
+    config = HealthConfig(**found)
+    if config.liveness_path.rstrip("/") == config.readiness_path.rstrip("/"):
+        raise ConfigurationError(
+            f"{HEALTH_SETTING}: LIVENESS_PATH and READINESS_PATH are both {config.liveness_path!r}; "
+            "give them different paths."
+        )
+    return config

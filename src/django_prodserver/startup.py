@@ -17,6 +17,11 @@ def start(backend: BaseServerBackend, stderr: Any) -> None:
             preflight()
         for note in getattr(backend, "notes", list)():
             stderr.write(f"prodserver: {note}")
+    if backend.process is not None and backend.process.warmup is not None:
+        from django_prodserver.warmup import warm_up
+
+        # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
+        warm_up(backend.process, stderr)
     argv = backend.prep_server_args()
     # Everything imported so far (Django, the project, this package) lives as long as the
     # process. Freezing it keeps the garbage collector from rescanning it in every worker

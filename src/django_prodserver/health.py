@@ -1,0 +1,237 @@
+"""Liveness and readiness probes: the checks, the answers, and the system check for their settings.
+
+Liveness says "this process answers" and touches nothing else, so a database outage does not
+make the orchestrator restart every healthy web process. Readiness runs the checks named in
+``PRODSERVER_HEALTH['READY_CHECKS']`` and answers 503 when one fails, so the load balancer
+stops sending traffic until it passes again. The body names each check with "ok" or "error";
+the reason is logged, not returned, because probes skip host validation and anyone who can
+reach the port can read the body.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+
+from django_prodserver import conf
+from django_prodserver.errors import ConfigurationError
+from django_prodserver.importing import NotFound, import_path
+
+logger = logging.getLogger("django_prodserver.health")
+
+Probe = Literal["liveness", "readiness"]
+MIDDLEWARE = "django_prodserver.middleware.HealthCheckMiddleware"
+#: A middleware before ours that validates the Host header or redirects to HTTPS.
+HOST_CHECKING_MIDDLEWARE = (
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+)
+MIDDLEWARE_ORDER_ID = "prodserver.W010"
+BUILTINS = ("database", "cache")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    func: Callable[[], object]
+
+
+def _database(alias: str) -> Callable[[], object]:
+    def check() -> None:
+        from django.db import connections
+
+        connection = connections[alias]
+        try:
+            connection.ensure_connection()
+            usable = connection.is_usable()
+        except Exception:
+            connection.close()
+            raise
+        if not usable:
+            # A persistent connection the server dropped: close it so the next probe
+            # reconnects instead of reporting the same dead connection forever.
+            connection.close()
+            raise ConnectionError(f"database {alias!r}: the open connection is no longer usable")
+
+    return check
+
+
+def _cache(alias: str) -> Callable[[], object]:
+    def check() -> None:
+        from django.core.cache import caches
+        from django.core.cache.backends.dummy import DummyCache
+
+        cache = caches[alias]
+        if isinstance(cache, DummyCache):
+            return
+        # A fresh key each time: concurrent probes from other workers cannot interfere.
+        key = f"django_prodserver:readiness:{uuid.uuid4().hex}"
+        cache.set(key, "ok", 30)
+        found = cache.get(key)
+        cache.delete(key)
+        if found != "ok":
+            raise ConnectionError(f"cache {alias!r} did not return the value just stored")
+
+    return check
+
+
+def _aliases(kind: str) -> list[str]:
+    if kind == "database":
+        from django.db import connections
+
+        return list(connections)
+    from django.core.cache import caches
+
+    return list(caches)
+
+
+def resolve_checks(names: Iterable[str]) -> list[Check]:
+    """READY_CHECKS entries → callables; raises :class:`ConfigurationError` naming the bad entry."""
+    where = f"{conf.HEALTH_SETTING}['READY_CHECKS']"
+    found: list[Check] = []
+    for entry in names:
+        kind, colon, alias = entry.partition(":")
+        if kind in BUILTINS:
+            aliases = _aliases(kind)
+            if colon and alias not in aliases:
+                setting = "DATABASES" if kind == "database" else "CACHES"
+                raise ConfigurationError(
+                    f"{where}: {entry!r} names no alias in {setting}; configured: "
+                    f"{', '.join(map(repr, aliases)) or 'none'}."
+                )
+            make = _database if kind == "database" else _cache
+            found += [Check(f"{kind}:{a}", make(a)) for a in ([alias] if colon else aliases)]
+            continue
+        if "." not in entry and ":" not in entry:
+            raise ConfigurationError(
+                f"{where}: {entry!r} is not a check; use 'database', 'cache', 'database:ALIAS', "
+                "'cache:ALIAS' or the dotted path of a callable."
+            )
+        try:
+            func = import_path(entry)
+        except NotFound as exc:
+            raise ConfigurationError(f"{where}: {entry!r} cannot be imported ({exc}).") from None
+        if not callable(func):
+            raise ConfigurationError(f"{where}: {entry!r} is not callable.")
+        found.append(Check(entry, func))
+    return found
+
+
+def run_checks(checks: Iterable[Check]) -> dict[str, bool]:
+    results: dict[str, bool] = {}
+    for check in checks:
+        try:
+            ok = check.func() is not False
+            reason = "returned False"
+        except Exception as exc:
+            ok = False
+            reason = f"{type(exc).__name__}: {exc}".strip()
+        if not ok:
+            logger.warning("Readiness check %s failed: %s", check.name, reason)
+        results[check.name] = ok
+    return results
+
+
+def probe_for(path: str, config: conf.HealthConfig) -> Probe | None:
+    """Which probe ``path`` asks for; the trailing slash is optional, so no redirect ever answers."""
+    trimmed = path.rstrip("/")
+    if trimmed == config.liveness_path.rstrip("/"):
+        return "liveness"
+    if trimmed == config.readiness_path.rstrip("/"):
+        return "readiness"
+    return None
+
+
+def _json(request: HttpRequest, payload: dict[str, Any], status: int = 200) -> HttpResponse:
+    response = JsonResponse(payload, status=status)
+    response["Cache-Control"] = "no-store"
+    if request.method == "HEAD":
+        response.content = b""
+    return response
+
+
+def not_allowed(request: HttpRequest) -> HttpResponse | None:
+    if request.method in ("GET", "HEAD"):
+        return None
+    return HttpResponseNotAllowed(["GET", "HEAD"])
+
+
+def liveness(request: HttpRequest) -> HttpResponse:
+    return not_allowed(request) or _json(request, {"status": "ok"})
+
+
+def readiness_answer(request: HttpRequest, checks: Iterable[Check]) -> HttpResponse:
+    refused = not_allowed(request)
+    if refused:
+        return refused
+    results = run_checks(checks)
+    ready = all(results.values())
+    payload = {
+        "status": "ok" if ready else "error",
+        "checks": {name: "ok" if ok else "error" for name, ok in results.items()},
+    }
+    response = _json(request, payload, 200 if ready else 503)
+    if not ready:
+        # Already logged per failing check above; without this Django logs every failed probe
+        # as a server error, which mails ADMINS every few seconds during an outage.
+        response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def readiness(request: HttpRequest) -> HttpResponse:
+    return readiness_answer(request, resolve_checks(conf.health().ready_checks))
+
+
+def local_host_header() -> str:
+    """A Host header this project accepts, for requests made from inside (warm-up, --healthcheck)."""
+    hosts = [str(h) for h in getattr(settings, "ALLOWED_HOSTS", [])]
+    for preferred in ("localhost", "127.0.0.1", "*"):
+        if preferred in hosts:
+            return "localhost" if preferred == "*" else preferred
+    for host in hosts:
+        if host and "*" not in host:
+            return host.lstrip(".")
+    return "localhost"
+
+
+# ----- system check ---------------------------------------------------------------------
+
+
+def system_check_messages() -> list[Any]:
+    from django.core import checks
+
+    try:
+        resolve_checks(conf.health().ready_checks)
+    except ConfigurationError as exc:
+        return [checks.Error(str(exc), id=exc.check_id)]
+    middleware = [str(m) for m in getattr(settings, "MIDDLEWARE", None) or []]
+    if MIDDLEWARE not in middleware:
+        return []
+    for earlier in middleware[: middleware.index(MIDDLEWARE)]:
+        if _checks_host(earlier):
+            return [
+                checks.Warning(
+                    f"{MIDDLEWARE} comes after {earlier!r} in MIDDLEWARE, so probes whose Host "
+                    "header is not in ALLOWED_HOSTS are rejected and SECURE_SSL_REDIRECT redirects them.",
+                    hint=f"Move {MIDDLEWARE!r} to the top of MIDDLEWARE.",
+                    id=MIDDLEWARE_ORDER_ID,
+                )
+            ]
+    return []
+
+
+def _checks_host(path: str) -> bool:
+    if path in HOST_CHECKING_MIDDLEWARE:
+        return True
+    try:
+        cls = import_path(path)
+    except (NotFound, ImportError):
+        return False
+    bases = [import_path(p) for p in HOST_CHECKING_MIDDLEWARE]
+    return isinstance(cls, type) and issubclass(cls, tuple(bases))

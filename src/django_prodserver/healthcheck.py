@@ -1,0 +1,84 @@
+"""``prodserver --healthcheck [NAME]``: ask the running web process for its liveness page.
+
+For Docker's ``HEALTHCHECK`` in slim images that have no curl. The address comes from the
+same resolved settings the server starts with (ARGS, command line, ``PORT``), so the check
+follows the configuration without repeating it; a wildcard bind is probed on loopback.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import time
+
+from django_prodserver import conf
+from django_prodserver.backends.base import BaseServerBackend
+from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.errors import ProdserverError
+from django_prodserver.health import MIDDLEWARE, local_host_header
+
+TIMEOUT = 5.0
+LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
+#: Options (by dest) that make a server speak TLS on its port.
+TLS_DESTS = ("certfile", "ssl_certfile", "ssl_certificate")
+
+
+class Unhealthy(ProdserverError):
+    """The process did not answer its liveness probe with 200."""
+
+
+def target(backend: BaseServerBackend) -> tuple[str, int, bool]:
+    """(host, port, tls) to probe, from the process' resolved settings."""
+    if not isinstance(backend, WebServerBackend):
+        raise Unhealthy(
+            f"{backend.name}: --healthcheck probes web server processes, and {backend.name!r} "
+            "is not one; name the web process, e.g. 'prodserver --healthcheck web'."
+        )
+    by_dest = {s.option.dest: s for s in backend.settings()}
+    addresses = backend.listen_addresses(by_dest)
+    if not addresses:
+        raise Unhealthy(
+            f"{backend.name}: the process listens on no TCP address prodserver can find "
+            "(a Unix socket or a file descriptor); probe it with the tool that reaches that socket."
+        )
+    host, port = addresses[0]
+    host = host.strip()
+    host = LOOPBACK.get(host, host).strip("[]")
+    tls = any(by_dest.get(dest) is not None and by_dest[dest].value for dest in TLS_DESTS)
+    return host, port, tls
+
+
+def probe(backend: BaseServerBackend, timeout: float = TIMEOUT) -> str:
+    """One line saying the process is healthy; raises :class:`Unhealthy` with the reason."""
+    host, port, tls = target(backend)
+    path = conf.health().liveness_path
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{'https' if tls else 'http'}://{shown}:{port}{path}"
+    connection: http.client.HTTPConnection
+    if tls:
+        # Our own server on loopback: its certificate names the public host, not 127.0.0.1.
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
+    else:
+        connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request(
+            "GET", path, headers={"Host": local_host_header(), "User-Agent": "django-prodserver healthcheck"}
+        )
+        response = connection.getresponse()
+        response.read()
+    except TimeoutError:
+        raise Unhealthy(f"{backend.name}: unhealthy: GET {url} got no answer within {timeout:g} s.") from None
+    except (OSError, http.client.HTTPException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
+        raise Unhealthy(f"{backend.name}: unhealthy: GET {url} failed: {reason}.") from None
+    finally:
+        connection.close()
+    elapsed = (time.monotonic() - started) * 1000
+    if response.status != 200:
+        hint = f"; is {MIDDLEWARE!r} first in MIDDLEWARE?" if response.status in (301, 302, 400, 404) else ""
+        raise Unhealthy(f"{backend.name}: unhealthy: GET {url} answered {response.status}{hint}")
+    return f"{backend.name}: healthy: GET {url} answered 200 in {elapsed:.0f} ms"
