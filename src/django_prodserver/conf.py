@@ -246,3 +246,61 @@ def health() -> HealthConfig:
             "give them different paths."
         )
     return config
+
+
+SUPERVISOR_SETTING = "PRODSERVER_SUPERVISOR"
+
+
+@dataclass(frozen=True)
+class SupervisorConfig:
+    """``PRODSERVER_SUPERVISOR``: timings of ``prodserver web worker`` / ``prodserver --all``."""
+
+    #: One deadline for the whole group after SIGINT/SIGTERM, then SIGKILL. Below the 30 s
+    #: grace period of Heroku and Kubernetes, so we kill stragglers before the platform does.
+    shutdown_timeout: float = 25.0
+    #: A child that exits sooner than this after starting "died while starting".
+    start_seconds: float = 10.0
+    #: Restarts allowed for a child that keeps dying while starting; one more and we stop.
+    start_retries: int = 3
+    #: First restart delay, doubled for each consecutive failure, capped at the maximum.
+    restart_delay: float = 1.0
+    restart_delay_max: float = 30.0
+
+
+SUPERVISOR_KEYS = {
+    "SHUTDOWN_TIMEOUT": "shutdown_timeout",
+    "START_SECONDS": "start_seconds",
+    "START_RETRIES": "start_retries",
+    "RESTART_DELAY": "restart_delay",
+    "RESTART_DELAY_MAX": "restart_delay_max",
+}
+
+
+def supervisor() -> SupervisorConfig:
+    value = getattr(settings, SUPERVISOR_SETTING, None)
+    if value is None:
+        return SupervisorConfig()
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"The {SUPERVISOR_SETTING} setting must be a dict, e.g. {{'SHUTDOWN_TIMEOUT': 25}}, "
+            f"not {type(value).__name__}."
+        )
+    found: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in SUPERVISOR_KEYS:
+            close = difflib.get_close_matches(str(key), SUPERVISOR_KEYS, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, SUPERVISOR_KEYS))}."
+            raise ConfigurationError(f"{SUPERVISOR_SETTING} has unknown key {key!r}; {hint}")
+        if key == "START_RETRIES":
+            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+                raise ConfigurationError(
+                    f"{SUPERVISOR_SETTING}['START_RETRIES'] = {item!r} is not a count; "
+                    "use an integer >= 0, e.g. 3."
+                )
+        elif isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
+            raise ConfigurationError(
+                f"{SUPERVISOR_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
+                "use a number >= 0, e.g. 5."
+            )
+        found[SUPERVISOR_KEYS[key]] = item
+    return SupervisorConfig(**found)
