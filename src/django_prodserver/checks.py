@@ -1,16 +1,128 @@
-"""Django system checks for ``PRODUCTION_PROCESSES``: every process validated without starting it."""
+"""Django system checks for ``PRODUCTION_PROCESSES``: every process validated without starting it.
+
+Every check id prodserver reports is declared in this module, once, with the hint that gives
+the fix. Errors are found by the same code that starts a process (conf, the backend loader,
+each program's own parser), so ``manage.py check`` in CI fails on exactly what would have
+made the server crash-loop after the deploy. Deploy checks (``check --deploy``) look at how
+the web server and Django's security settings meet behind a proxy.
+"""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import checks
 
 from django_prodserver import conf
-from django_prodserver.errors import ProdserverError
+from django_prodserver.errors import (
+    AppImportError,
+    ApplicationNotFound,
+    BackendImportError,
+    ConfigurationError,
+    OptionError,
+    ProdserverError,
+    ProgramNotInstalled,
+    StartupError,
+)
+
+TAG = "prodserver"
+
+
+@dataclass(frozen=True)
+class CheckId:
+    id: str
+    #: What the check is about, one line (the docs' checks table is built from it).
+    title: str
+    #: How to fix it; shown as Django's "HINT:" line.
+    hint: str
+
+
+E001 = CheckId(
+    "prodserver.E001",
+    "PRODUCTION_PROCESSES is missing or malformed, or names an unknown process.",
+    "Each entry maps a process name to a dict with 'BACKEND' (a dotted path) and optional "
+    "'ARGS', 'APP', 'RESTART', 'STOP_SIGNAL', 'ONESHOT'; see docs/configuration.md.",
+)
+E002 = CheckId(
+    "prodserver.E002",
+    "A process' BACKEND cannot be imported or is not a backend class.",
+    "Set 'BACKEND' to the dotted path of a subclass of "
+    "django_prodserver.backends.base.BaseServerBackend, e.g. "
+    "'django_prodserver.backends.gunicorn.GunicornServer'.",
+)
+E003 = CheckId(
+    "prodserver.E003",
+    "The program a backend runs is not installed.",
+    "Install the extra the message names, e.g. pip install 'django-prodserver[gunicorn]', in the "
+    "environment that runs manage.py.",
+)
+E004 = CheckId(
+    "prodserver.E004",
+    "An ARGS key or value (or an environment value it derives from) is rejected by the program's own parser.",
+    "Use the option names and values the program itself accepts (its --help lists them); None "
+    "leaves an option at the program's default.",
+)
+E005 = CheckId(
+    "prodserver.E005",
+    "A web process cannot find the WSGI/ASGI application it serves.",
+    "Set WSGI_APPLICATION (WSGI servers) or ASGI_APPLICATION, or keep the asgi.py that startproject "
+    "writes next to wsgi.py (ASGI servers); or give the process an 'APP'.",
+)
+E006 = CheckId(
+    "prodserver.E006",
+    "A worker's 'APP' (e.g. the Celery application) cannot be imported.",
+    "Set 'APP' to the import path of the application object, e.g. 'mysite.celery:app', and make "
+    "sure that module imports.",
+)
+E007 = CheckId(
+    "prodserver.E007",
+    "A problem found just before starting (address in use, service unreachable).",
+    "Fix what the message names; this is checked again each time the process starts.",
+)
+E008 = CheckId(
+    "prodserver.E008",
+    "A backend reported a problem with its process.",
+    "Fix what the message names; the backend's documentation lists its settings.",
+)
+W001 = CheckId(
+    "prodserver.W001",
+    "A web process listens on all interfaces while DEBUG is True.",
+    "Set DEBUG = False in production settings; DEBUG pages show settings and source code to "
+    "anyone who can reach the port.",
+)
+W002 = CheckId(
+    "prodserver.W002",
+    "SECURE_PROXY_SSL_HEADER names a header the web server removes, because it trusts no proxy.",
+    "Set FORWARDED_ALLOW_IPS (or the server's trusted-proxy option in ARGS) to your proxy's address.",
+)
+W003 = CheckId(
+    "prodserver.W003",
+    "SECURE_SSL_REDIRECT is on without SECURE_PROXY_SSL_HEADER: a redirect loop behind a "
+    "TLS-terminating proxy.",
+    "Set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when your proxy sets that "
+    "header (and removes it from clients' requests), or tell the server to trust the proxy "
+    "(FORWARDED_ALLOW_IPS). If nothing sits in front of the server, silence prodserver.W003.",
+)
+
+#: Every id, in order; ids must be unique (a test says so).
+ALL: tuple[CheckId, ...] = (E001, E002, E003, E004, E005, E006, E007, E008, W001, W002, W003)
+
+#: Error class → id; the first matching class wins, so subclasses come before their bases.
+ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
+    (ConfigurationError, E001),
+    (BackendImportError, E002),
+    (ProgramNotInstalled, E003),
+    (OptionError, E004),
+    (ApplicationNotFound, E005),
+    (AppImportError, E006),
+    (StartupError, E007),
+    (ProdserverError, E008),
+)
 
 #: ``prodserver web`` validates only the processes it starts, so a typo in another process'
 #: ARGS does not keep the web server down, and start-up stays fast.
@@ -18,16 +130,54 @@ _only: ContextVar[frozenset[str] | None] = ContextVar("prodserver_checks_only", 
 
 
 @contextlib.contextmanager
-def only_processes(names: Sequence[str]) -> Iterator[None]:
-    token = _only.set(frozenset(names))
+def only_processes(names: Sequence[str] | None) -> Iterator[None]:
+    """Limit the checks to these processes (None: every configured process)."""
+    token = _only.set(None if names is None else frozenset(names))
     try:
         yield
     finally:
         _only.reset(token)
 
 
-def _error(exc: ProdserverError) -> checks.CheckMessage:
-    return checks.Error(str(exc), id=exc.check_id)
+def check_id(exc: ProdserverError) -> CheckId:
+    return next(spec for cls, spec in ERROR_IDS if isinstance(exc, cls))
+
+
+def error(exc: ProdserverError) -> checks.CheckMessage:
+    spec = check_id(exc)
+    return checks.Error(str(exc), hint=spec.hint, id=spec.id)
+
+
+def warning(spec: CheckId, message: str) -> checks.CheckMessage:
+    return checks.Warning(message, hint=spec.hint, id=spec.id)
+
+
+def _selected() -> tuple[list[str], list[checks.CheckMessage]]:
+    """The process names to check, and errors for the setting or for unknown names asked for."""
+    try:
+        names = conf.process_names()
+    except ProdserverError as exc:
+        return [], [error(exc)]
+    only = _only.get()
+    if only is None:
+        return names, []
+    problems = []
+    for name in sorted(only - set(names)):
+        try:
+            conf.get_process(name)
+        except ProdserverError as exc:
+            problems.append(error(exc))
+    return [name for name in names if name in only], problems
+
+
+def _backends(names: Iterable[str]) -> Iterator[tuple[Any, ProdserverError | None]]:
+    from django_prodserver.loading import load_backend
+
+    for name in names:
+        try:
+            yield load_backend(conf.get_process(name)), None
+        except ProdserverError as exc:
+            yield None, exc
 
 
 def process_errors(names: Sequence[str]) -> list[ProdserverError]:
@@ -36,24 +186,81 @@ def process_errors(names: Sequence[str]) -> list[ProdserverError]:
     The command reports these as plain lines before Django's checks run, so a typo reads
     as one line instead of a ``SystemCheckError`` block.
     """
-    from django_prodserver.loading import load_backend
-
-    errors: list[ProdserverError] = []
-    for name in names:
-        try:
-            backend = load_backend(conf.get_process(name))
-        except ProdserverError as exc:
-            errors.append(exc)
-            continue
-        errors.extend(backend.check())
-    return errors
+    return [
+        problem
+        for backend, failed in _backends(names)
+        for problem in ([failed] if failed is not None else backend.check())
+    ]
 
 
-@checks.register("prodserver")
+@checks.register(TAG)
 def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    try:
-        names = conf.process_names()
-    except ProdserverError as exc:
-        return [_error(exc)]
-    selected = _only.get()
-    return [_error(exc) for exc in process_errors([n for n in names if selected is None or n in selected])]
+    """Shape, BACKEND, program installed, APP, every ARGS key and value, the WSGI/ASGI app."""
+    names, messages = _selected()
+    return messages + [error(exc) for exc in process_errors(names)]
+
+
+@checks.register(TAG, deploy=True)
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """How each web server meets DEBUG and Django's proxy/HTTPS settings in production."""
+    from django_prodserver.backends.web import WebServerBackend
+
+    names, _ = _selected()  # setting errors are check_processes' to report
+    messages: list[checks.CheckMessage] = []
+    for backend, problem in _backends(names):
+        if problem is not None or not isinstance(backend, WebServerBackend):
+            continue
+        try:
+            if not backend.check():
+                messages.extend(_deploy_messages(backend))
+        except ProdserverError:
+            continue  # reported by check_processes
+    return messages
+
+
+def _deploy_messages(backend: Any) -> list[checks.CheckMessage]:
+    messages = []
+    name, program = backend.name, backend.program
+    exposed = sorted({host for host, _ in backend.listen_addresses_resolved() if _all_interfaces(host)})
+    if settings.DEBUG and exposed:
+        messages.append(
+            warning(
+                W001,
+                f"Process {name!r}: {program} listens on all interfaces ({', '.join(exposed)}) "
+                "while DEBUG = True.",
+            )
+        )
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy_header and backend.drops_proxy_header(proxy_header[0]):
+        messages.append(
+            warning(
+                W002,
+                f"Process {name!r}: SECURE_PROXY_SSL_HEADER relies on {_header(proxy_header[0])}, but "
+                f"{program} removes that header from every request because it trusts no proxy for it: "
+                "request.is_secure() is never True.",
+            )
+        )
+    if (
+        getattr(settings, "SECURE_SSL_REDIRECT", False)
+        and not proxy_header
+        and not backend.terminates_tls()
+        and backend.configured_proxy_trust() is None
+    ):
+        messages.append(
+            warning(
+                W003,
+                f"Process {name!r}: SECURE_SSL_REDIRECT = True without SECURE_PROXY_SSL_HEADER, and "
+                f"{program} is not told to trust a proxy's X-Forwarded-Proto: behind a "
+                "TLS-terminating proxy every request looks like plain HTTP and is redirected again.",
+            )
+        )
+    return messages
+
+
+def _all_interfaces(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "", "*")
+
+
+def _header(meta: str) -> str:
+    """``HTTP_X_FORWARDED_PROTO`` → ``X-Forwarded-Proto``."""
+    return "-".join(part.capitalize() for part in meta.removeprefix("HTTP_").split("_"))

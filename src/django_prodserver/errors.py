@@ -6,8 +6,12 @@ from __future__ import annotations
 class ProdserverError(Exception):
     """A problem the user can fix; ``str()`` is the whole message, one or two lines."""
 
-    #: Check id reported when the same problem is found by ``manage.py check``.
-    check_id = "prodserver.E001"
+    @property
+    def check_id(self) -> str:
+        """The id ``manage.py check`` reports this problem under; every id lives in checks.py."""
+        from django_prodserver.checks import check_id
+
+        return check_id(self).id
 
 
 class ConfigurationError(ProdserverError):
@@ -15,30 +19,24 @@ class ConfigurationError(ProdserverError):
 
 
 class BackendImportError(ProdserverError):
-    check_id = "prodserver.E002"
+    """A process' ``BACKEND`` path does not import, or is not a backend class."""
 
 
 class ProgramNotInstalled(ProdserverError):
-    check_id = "prodserver.E003"
+    """The program a backend runs is missing; the message names the extra that installs it."""
 
 
 class OptionError(ProdserverError):
     """An ARGS key or value (or a command-line override) the program's own parser rejects."""
 
-    check_id = "prodserver.E004"
-
 
 class ApplicationNotFound(ProdserverError):
-    check_id = "prodserver.E005"
+    """A web process cannot find the WSGI/ASGI application it serves."""
 
 
 class AppImportError(ProdserverError):
     """A worker's ``APP`` (e.g. the Celery app) cannot be imported."""
 
-    check_id = "prodserver.E006"
-
 
 class StartupError(ProdserverError):
     """Something found just before starting: port in use, broker unreachable, warm-up failed."""
-
-    check_id = "prodserver.E007"

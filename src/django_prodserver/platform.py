@@ -3,18 +3,23 @@
 PaaS and container platforms talk to a web process through a few environment variables
 (``PORT``, ``WEB_CONCURRENCY``, ``FORWARDED_ALLOW_IPS``). Each backend maps them onto its own
 options; this module reads them and sizes workers by the CPUs the container may really use
-(its cgroup CPU quota), not the host's core count.
+(its cgroup CPU quota), not the host's core count: a pod limited to 2 CPUs on a 64-core node
+must not start 129 gunicorn workers.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: Which cgroup this process is in, per hierarchy (``0::/path`` for v2, ``N:cpu,cpuacct:/path`` for v1).
+SELF_CGROUP = Path("/proc/self/cgroup")
+#: Where cgroup v1 mounts the CPU controller (the directory name lists the co-mounted controllers).
+_V1_CPU_MOUNTS = ("cpu", "cpu,cpuacct", "cpuacct,cpu")
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class CpuBudget:
 
     @property
     def whole(self) -> int:
+        """Whole CPUs to size by: a 1.5-CPU quota can keep two workers busy half the time."""
         return max(1, math.ceil(self.cpus))
 
 
@@ -34,44 +40,98 @@ def _read(path: Path) -> str | None:
         return None
 
 
-def cgroup_quota(root: Path = CGROUP_ROOT) -> CpuBudget | None:
-    """CPUs allowed by the cgroup CPU quota (v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``), if any."""
-    v2 = _read(root / "cpu.max")
-    if v2:
-        quota, _, period = v2.partition(" ")
-        if quota != "max" and period:
-            return CpuBudget(int(quota) / int(period), f"cgroup v2 cpu.max {v2!r}")
+def _own_paths(self_cgroup: Path) -> tuple[str, str]:
+    """This process' cgroup path in the v2 hierarchy and in the v1 CPU hierarchy ("/" if unknown)."""
+    v2 = v1 = "/"
+    for line in (_read(self_cgroup) or "").splitlines():
+        hierarchy, _, rest = line.partition(":")
+        controllers, _, path = rest.partition(":")
+        if hierarchy == "0" and not controllers:
+            v2 = path or "/"
+        elif "cpu" in controllers.split(","):
+            v1 = path or "/"
+    return v2, v1
+
+
+def _upwards(mount: Path, cgroup_path: str) -> Iterator[Path]:
+    """``mount/a/b``, ``mount/a``, ``mount``: a limit on any ancestor applies to us too.
+
+    Inside a container the mount usually *is* our cgroup (cgroup namespaces, or v1 bind
+    mounts), so the path from ``/proc/self/cgroup`` may not exist below it; the missing
+    directories are simply skipped and the mount itself is read.
+    """
+    parts = PurePosixPath(cgroup_path).parts[1:]
+    for depth in range(len(parts), -1, -1):
+        yield mount.joinpath(*parts[:depth])
+
+
+def _v2_limit(directory: Path) -> tuple[float, str] | None:
+    text = _read(directory / "cpu.max")
+    if not text:
         return None
-    quota_text = _read(root / "cpu" / "cpu.cfs_quota_us") or _read(root / "cpu,cpuacct" / "cpu.cfs_quota_us")
-    period_text = _read(root / "cpu" / "cpu.cfs_period_us") or _read(root / "cpu,cpuacct" / "cpu.cfs_period_us")
-    if quota_text and period_text and int(quota_text) > 0:
-        return CpuBudget(int(quota_text) / int(period_text), f"cgroup v1 cpu.cfs_quota_us={quota_text}")
-    return None
+    quota, _, period = text.partition(" ")
+    try:
+        if quota == "max" or int(period or 100000) <= 0:
+            return None
+        return int(quota) / int(period or 100000), f"cgroup v2 cpu.max {text!r}"
+    except ValueError:
+        return None
 
 
-def cpu_budget(root: Path = CGROUP_ROOT) -> CpuBudget:
+def _v1_limit(directory: Path) -> tuple[float, str] | None:
+    quota = _read(directory / "cpu.cfs_quota_us")
+    period = _read(directory / "cpu.cfs_period_us")
+    try:
+        if quota is None or period is None or int(quota) <= 0 or int(period) <= 0:
+            return None  # -1: no quota
+        return int(quota) / int(period), f"cgroup v1 cpu.cfs_quota_us={quota} cpu.cfs_period_us={period}"
+    except ValueError:
+        return None
+
+
+def cgroup_quota(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> CpuBudget | None:
+    """CPUs allowed by the tightest cgroup CPU quota on this process' cgroup or its ancestors."""
+    v2_path, v1_path = _own_paths(self_cgroup)
+    limits = [limit for d in _upwards(root, v2_path) if (limit := _v2_limit(d))]
+    if not limits:
+        for mount in _V1_CPU_MOUNTS:
+            limits += [limit for d in _upwards(root / mount, v1_path) if (limit := _v1_limit(d))]
+    if not limits:
+        return None
+    cpus, reason = min(limits)
+    return CpuBudget(cpus, f"{_cpus(cpus)} allowed by {reason}")
+
+
+def _cpus(count: float) -> str:
+    text = f"{count:g}"
+    return f"{text} CPU" if count == 1 else f"{text} CPUs"
+
+
+def cpu_budget(root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> CpuBudget:
+    """The CPUs this process may use: affinity (``taskset``, cpusets) and cgroup quota, the lower."""
     try:
         usable = len(os.sched_getaffinity(0))
-        source = "CPUs available to this process"
+        where = "available to this process"
     except AttributeError:  # not on Linux
         usable = os.cpu_count() or 1
-        source = "CPUs on this machine"
-    quota = cgroup_quota(root)
+        where = "on this machine"
+    quota = cgroup_quota(root, self_cgroup)
     if quota is not None and quota.cpus < usable:
         return quota
-    return CpuBudget(usable, f"{usable} {source}")
+    return CpuBudget(usable, f"{_cpus(usable)} {where}")
 
 
-def default_workers(kind: str, root: Path = CGROUP_ROOT) -> tuple[int, str]:
-    """Worker count for a server of ``kind`` ("sync": blocking workers, else one per CPU).
+def default_workers(kind: str, root: Path = CGROUP_ROOT, self_cgroup: Path = SELF_CGROUP) -> tuple[int, str]:
+    """Worker count for a server of ``kind`` ("sync": blocking workers, else one per CPU), and why.
 
-    Blocking (WSGI sync) workers wait on I/O, so more than one per CPU pays off: the classic
-    ``2 × CPUs + 1``. Event-loop and threaded workers each keep a CPU busy: one per CPU.
+    Blocking (WSGI sync) workers spend much of a request waiting on the database, so more
+    than one per CPU pays off: gunicorn's documented ``2 x CPUs + 1``. Event-loop workers
+    each keep a CPU busy on their own: one per CPU.
     """
-    budget = cpu_budget(root)
+    budget = cpu_budget(root, self_cgroup)
     if kind == "sync":
         count = 2 * budget.whole + 1
-        return count, f"2 x {budget.whole} CPU + 1 for blocking workers ({budget.reason})"
+        return count, f"2 x {budget.whole} + 1 for blocking workers ({budget.reason})"
     return budget.whole, f"one per CPU ({budget.reason})"
 
 

@@ -22,6 +22,7 @@ class _GranianServer(WebServerBackend):
     module = "granian"
     extra = "granian"
     option_groups = (frozenset({"host", "port", "uds"}),)
+    tls_option = "ssl-certificate"
     aliases = {
         "address": "host",
         "log-access": "access-log",

@@ -26,6 +26,7 @@ class GunicornServer(WebServerBackend):
     extra = "gunicorn"
     worker_kind = "sync"
     forwarded_option = "forwarded-allow-ips"
+    tls_option = "certfile"
     option_groups = (frozenset({"bind"}),)
 
     def load_schema(self) -> OptionSchema:

@@ -17,6 +17,7 @@ class UvicornServer(WebServerBackend):
     extra = "uvicorn"
     interface = "asgi"
     forwarded_option = "forwarded-allow-ips"
+    tls_option = "ssl-certfile"
     option_groups = (frozenset({"host", "port", "uds", "fd"}),)
 
     def load_schema(self) -> OptionSchema:
@@ -40,6 +41,12 @@ class UvicornServer(WebServerBackend):
             # Kubernetes' default 30 s grace period.
             "timeout-graceful-shutdown": 25,
         }
+
+    def configured_proxy_trust(self) -> str | None:
+        headers = self.resolved("proxy-headers")
+        if headers is not None and "--no-proxy-headers" in headers.argv():
+            return None  # trusts nobody, whatever forwarded-allow-ips says
+        return super().configured_proxy_trust()
 
     def parse(self, argv: list[str]) -> None:
         import click

@@ -8,10 +8,25 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from django_prodserver.args import Setting
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.args import Setting, is_unset
+from django_prodserver.backends.program import EnvValue, ParserRejected
 from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.errors import OptionError
 from django_prodserver.schemas import OptionSchema, from_waitress
+
+#: What FORWARDED_ALLOW_IPS makes waitress believe, as gunicorn and uvicorn do.
+TRUSTED_HEADERS = ("x-forwarded-for", "x-forwarded-proto")
+#: The headers waitress removes from requests of untrusted peers (waitress.proxy_headers).
+_PROXY_HEADERS = frozenset(
+    {
+        "X_FORWARDED_FOR",
+        "X_FORWARDED_HOST",
+        "X_FORWARDED_PROTO",
+        "X_FORWARDED_PORT",
+        "X_FORWARDED_BY",
+        "FORWARDED",
+    }
+)
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -27,7 +42,12 @@ class WaitressServer(WebServerBackend):
     # Waitress is one process with a thread pool: its concurrency knob is threads.
     workers_option = "threads"
     forwarded_option = "trusted-proxy"
-    option_groups = (frozenset({"host", "port", "listen", "unix_socket"}),)
+    option_groups = (
+        frozenset({"host", "port", "listen", "unix_socket"}),
+        # ARGS that set any of these say how far to trust the proxy; FORWARDED_ALLOW_IPS
+        # then adds nothing.
+        frozenset({"trusted_proxy", "trusted_proxy_headers", "trusted_proxy_count"}),
+    )
 
     def load_schema(self) -> OptionSchema:
         return from_waitress("waitress-serve")
@@ -35,6 +55,41 @@ class WaitressServer(WebServerBackend):
     def defaults(self) -> Mapping[str, Any]:
         # Waitress' own default of 4 threads suits it; it is not sized by CPU.
         return {}
+
+    def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
+        found = dict(super().environment(environ))
+        trusted = found.get("trusted-proxy")
+        if trusted is None:
+            return found
+        addresses = [a.strip() for a in str(trusted.value).split(",") if a.strip()]
+        if len(addresses) != 1:
+            raise OptionError(
+                f"Process {self.name!r}: FORWARDED_ALLOW_IPS={trusted.value!r} lists several proxies, "
+                "but waitress trusts exactly one address (or '*'); set FORWARDED_ALLOW_IPS to your "
+                "proxy's address, or set ARGS 'trusted-proxy'."
+            )
+        found["trusted-proxy"] = EnvValue(addresses[0], trusted.variable)
+        # Waitress acts on no header of a trusted proxy unless told which; gunicorn and
+        # uvicorn take the client address and scheme from these two.
+        found["trusted-proxy-headers"] = EnvValue(" ".join(TRUSTED_HEADERS), trusted.variable)
+        return found
+
+    def drops_proxy_header(self, meta_name: str) -> bool:
+        # Waitress removes X-Forwarded-*/Forwarded from every request unless it comes from
+        # the trusted proxy and the header is one it was told to trust.
+        header = meta_name.removeprefix("HTTP_")
+        if header not in _PROXY_HEADERS:
+            return False
+        clear = self.resolved("clear-untrusted-proxy-headers")
+        if clear is not None and clear.argv() == ["--no-clear-untrusted-proxy-headers"]:
+            return False
+        proxy = self.resolved("trusted-proxy")
+        if proxy is None or is_unset(proxy.value):
+            return True
+        headers = self.resolved("trusted-proxy-headers")
+        # Without trusted-proxy-headers waitress still trusts X-Forwarded-Proto (and warns).
+        trusted = str(headers.value).replace(",", " ").split() if headers else ["x-forwarded-proto"]
+        return header.replace("_", "-").lower() not in {h.lower() for h in trusted}
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
         listen = settings.get("listen")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_prodserver import conf
+from django_prodserver.backends.program import ProgramBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend
@@ -53,12 +55,13 @@ class Command(BaseCommand):
 
     def execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
-        if options.get("list") or options.get("check") or options.get("all") or options.get("dry_run"):
+        if options.get("list") or options.get("check") or options.get("dry_run"):
             options["skip_checks"] = True
         if options.get("healthcheck"):
             options["skip_checks"] = True  # run every few seconds: answer fast
         try:
-            scope = names or conf.process_names()[:1]
+            # --all: every process is checked here, once; the children then skip their checks.
+            scope = conf.process_names() if options.get("all") else names or conf.process_names()[:1]
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
         if not options.get("skip_checks"):
@@ -82,7 +85,7 @@ class Command(BaseCommand):
         if options["list"]:
             return self._list()
         if options["check"]:
-            return self._check(names)
+            return self._check(names, overrides)
         if options["healthcheck"]:
             from django_prodserver.healthcheck import probe
 
@@ -112,28 +115,34 @@ class Command(BaseCommand):
             self.stdout.write(f"{self.style.SUCCESS(process.name)}  {process.backend}\n    {command}")
 
     def _dry_run(self, backend: Any) -> None:
-        from django_prodserver.backends.program import ProgramBackend
-
         if isinstance(backend, ProgramBackend):
             backend.validate()
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
 
-    def _check(self, names: list[str]) -> None:
-        errors: list[str] = []
+    def _check(self, names: list[str], overrides: list[str]) -> None:
+        """Just prodserver's system checks (deploy ones too), then each process' command."""
+        from django_prodserver.checks import TAG
+
+        with only_processes(names or None):
+            self.check(tags=[TAG], include_deployment_checks=True, display_num_errors=True)
         for name in names or conf.process_names():
-            try:
-                backend = load_backend(conf.get_process(name))
-            except ProdserverError as exc:
-                errors.append(str(exc))
-                continue
-            problems = backend.check()
-            errors.extend(str(p) for p in problems)
-            if not problems:
-                self.stdout.write(f"{name}: OK  {backend.shell_command()}")
-        if errors:
-            raise CommandError("\n".join(errors))
+            backend = load_backend(conf.get_process(name), overrides)
+            if overrides and isinstance(backend, ProgramBackend):
+                backend.validate()
+            self.stdout.write(f"{name}: {backend.shell_command()}")
 
     def _supervise(self, names: list[str], overrides: list[str], options: dict[str, Any]) -> None:
-        raise CommandError("Running several processes together is not available yet.")
+        from django_prodserver.supervisor import plan, supervise
+        from django_prodserver.supervisor.process import child_argv
+
+        if options["dry_run"]:
+            for process in plan(names, overrides):
+                self.stdout.write(f"{process.name}: {shlex.join(child_argv(process.name, options))}")
+                self.stdout.write(f"    {load_backend(process).shell_command()}")
+            return
+        self.stdout.flush()
+        code = supervise(names, overrides, options)
+        if code:
+            raise SystemExit(code)
