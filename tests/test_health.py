@@ -9,6 +9,7 @@ started again, and the answer flips to 503 and back.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
 import threading
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ POD_HOST = {"Host": "10.244.0.17:8000"}
 BACKENDS = {
     "gunicorn": ("django_prodserver.backends.gunicorn.GunicornServer", "bind"),
     "uvicorn": ("django_prodserver.backends.uvicorn.UvicornServer", "host"),
+    "granian": ("django_prodserver.backends.granian.GranianASGIServer", "host"),
 }
 
 
@@ -57,6 +59,16 @@ def database(url: str, port: int | None = None) -> dict[str, Any]:
         "PORT": port or parts.port or 5432,
         "OPTIONS": {"connect_timeout": 3},
     }
+
+
+def _send(port: int, method: str, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, headers=POD_HOST)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def _header(response: Any, name: str) -> str | None:
@@ -90,6 +102,9 @@ def test_probes_answer_any_host_and_skip_ssl_redirect(backend: str) -> None:
         }
         # No trailing slash: answered, never redirected by APPEND_SLASH.
         assert http_get(f"{base}/healthz", headers=POD_HOST).status == 200
+
+        assert _send(port, "HEAD", "/readyz/") == (200, b"")
+        assert _send(port, "POST", "/healthz/")[0] == 405
 
         # Every other page keeps host validation and the HTTPS redirect.
         assert http_get(f"{base}/", headers=POD_HOST).status == 400
@@ -148,6 +163,13 @@ def test_readiness_follows_the_database_and_liveness_does_not() -> None:
         "MIDDLEWARE": MIDDLEWARE,
         "DATABASES": {"default": database(DATABASE_URL, port=db_port)},
         "PRODSERVER_HEALTH": {"READY_CHECKS": ["database"]},
+        # Print what Django logs about requests, to see that failed probes are not among it.
+        "LOGGING": {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "handlers": {"console": {"class": "logging.StreamHandler"}},
+            "loggers": {"django.request": {"handlers": ["console"], "level": "INFO"}},
+        },
     }
     ok = (200, {"status": "ok", "checks": {"database:default": "ok"}})
     down = (503, {"status": "error", "checks": {"database:default": "error"}})
@@ -164,6 +186,9 @@ def test_readiness_follows_the_database_and_liveness_does_not() -> None:
         assert any(
             "Readiness check database:default failed: OperationalError" in line for line in child.lines
         )
+        assert http_get(f"{base}/nowhere/", headers={"Host": "127.0.0.1"}).status == 404
+        child.wait_for_line("Not Found: /nowhere/")  # django.request does reach the output
+        assert not any("Service Unavailable" in line for line in child.lines), child.output
 
 
 def test_readiness_names_each_failing_check_under_asgi() -> None:

@@ -17,7 +17,7 @@ from test_health import database, web
 SETTINGS = {"ROOT_URLCONF": "testproject.probes"}
 
 
-@pytest.mark.parametrize("backend", ["gunicorn", "uvicorn"])
+@pytest.mark.parametrize("backend", ["gunicorn", "uvicorn", "granian"])
 def test_warm_up_runs_once_before_the_first_request(backend: str) -> None:
     port = free_port()
     processes = web(backend, port, WARMUP=["/warm/", "/warm/count/?probe=1"])

@@ -24,6 +24,7 @@ from django_prodserver.errors import (
     ApplicationNotFound,
     BackendImportError,
     ConfigurationError,
+    HealthSettingError,
     OptionError,
     ProdserverError,
     ProgramNotInstalled,
@@ -108,12 +109,25 @@ W003 = CheckId(
     "header (and removes it from clients' requests), or tell the server to trust the proxy "
     "(FORWARDED_ALLOW_IPS). If nothing sits in front of the server, silence prodserver.W003.",
 )
+E009 = CheckId(
+    "prodserver.E009",
+    "PRODSERVER_HEALTH is malformed, or READY_CHECKS names a check that cannot be found.",
+    "READY_CHECKS takes 'database', 'cache', 'database:ALIAS', 'cache:ALIAS' or the dotted path of a "
+    "callable that raises (or returns False) when the process is not ready; see docs/health.md.",
+)
+W004 = CheckId(
+    "prodserver.W004",
+    "HealthCheckMiddleware comes after a middleware that validates the Host header or redirects to https.",
+    "Move 'django_prodserver.middleware.HealthCheckMiddleware' to the top of MIDDLEWARE, so probes "
+    "that send an IP address as Host are answered instead of rejected or redirected.",
+)
 
 #: Every id, in order; ids must be unique (a test says so).
-ALL: tuple[CheckId, ...] = (E001, E002, E003, E004, E005, E006, E007, E008, W001, W002, W003)
+ALL: tuple[CheckId, ...] = (E001, E002, E003, E004, E005, E006, E007, E008, E009, W001, W002, W003, W004)
 
 #: Error class → id; the first matching class wins, so subclasses come before their bases.
 ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
+    (HealthSettingError, E009),
     (ConfigurationError, E001),
     (BackendImportError, E002),
     (ProgramNotInstalled, E003),
@@ -264,3 +278,25 @@ def _all_interfaces(host: str) -> bool:
 def _header(meta: str) -> str:
     """``HTTP_X_FORWARDED_PROTO`` → ``X-Forwarded-Proto``."""
     return "-".join(part.capitalize() for part in meta.removeprefix("HTTP_").split("_"))
+
+
+@checks.register(TAG)
+def check_health(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """PRODSERVER_HEALTH, and the probe middleware's place in MIDDLEWARE."""
+    from django_prodserver.health import misplaced_middleware, resolve_checks
+
+    try:
+        resolve_checks(conf.health().ready_checks)
+    except ProdserverError as exc:
+        return [error(exc)]
+    found = misplaced_middleware()
+    if found is None:
+        return []
+    ours, earlier = found
+    return [
+        warning(
+            W004,
+            f"{ours} comes after {earlier!r} in MIDDLEWARE, so probes whose Host header is not in "
+            "ALLOWED_HOSTS are rejected, and SECURE_SSL_REDIRECT redirects them.",
+        )
+    ]

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 
-from django_prodserver.errors import ConfigurationError
+from django_prodserver.errors import ConfigurationError, HealthSettingError
 
 SETTING = "PRODUCTION_PROCESSES"
 
@@ -214,7 +214,7 @@ def health() -> HealthConfig:
     if value is None:
         return HealthConfig()
     if not isinstance(value, Mapping):
-        raise ConfigurationError(
+        raise HealthSettingError(
             f"The {HEALTH_SETTING} setting must be a dict, e.g. {{'READY_CHECKS': ['database']}}, "
             f"not {type(value).__name__}."
         )
@@ -223,25 +223,25 @@ def health() -> HealthConfig:
         if key not in HEALTH_KEYS:
             close = difflib.get_close_matches(str(key), HEALTH_KEYS, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, HEALTH_KEYS))}."
-            raise ConfigurationError(f"{HEALTH_SETTING} has unknown key {key!r}; {hint}")
+            raise HealthSettingError(f"{HEALTH_SETTING} has unknown key {key!r}; {hint}")
         found[HEALTH_KEYS[key]] = item
     for key in ("LIVENESS_PATH", "READINESS_PATH"):
         path = value.get(key)
         if path is not None and (not isinstance(path, str) or not path.startswith("/") or path == "/"):
-            raise ConfigurationError(
+            raise HealthSettingError(
                 f"{HEALTH_SETTING}[{key!r}] = {path!r} is not a URL path; use e.g. '/healthz/'."
             )
     checks = value.get("READY_CHECKS")
     if checks is not None:
         if not isinstance(checks, (list, tuple)) or not all(isinstance(c, str) and c for c in checks):
-            raise ConfigurationError(
+            raise HealthSettingError(
                 f"{HEALTH_SETTING}['READY_CHECKS'] must be a list of check names, "
                 "e.g. ['database', 'cache', 'myproject.health.check_queue']."
             )
         found["ready_checks"] = tuple(checks)
     config = HealthConfig(**found)
     if config.liveness_path.rstrip("/") == config.readiness_path.rstrip("/"):
-        raise ConfigurationError(
+        raise HealthSettingError(
             f"{HEALTH_SETTING}: LIVENESS_PATH and READINESS_PATH are both {config.liveness_path!r}; "
             "give them different paths."
         )

@@ -18,6 +18,10 @@ class ConfigurationError(ProdserverError):
     """``PRODUCTION_PROCESSES`` has the wrong shape or names an unknown process."""
 
 
+class HealthSettingError(ConfigurationError):
+    """``PRODSERVER_HEALTH`` has the wrong shape or names a readiness check that cannot be found."""
+
+
 class BackendImportError(ProdserverError):
     """A process' ``BACKEND`` path does not import, or is not a backend class."""
 

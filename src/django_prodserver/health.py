@@ -20,7 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from django_prodserver import conf
-from django_prodserver.errors import ConfigurationError
+from django_prodserver.errors import HealthSettingError
 from django_prodserver.importing import NotFound, import_path
 
 logger = logging.getLogger("django_prodserver.health")
@@ -32,7 +32,6 @@ HOST_CHECKING_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
 )
-MIDDLEWARE_ORDER_ID = "prodserver.W010"
 BUILTINS = ("database", "cache")
 
 
@@ -92,7 +91,7 @@ def _aliases(kind: str) -> list[str]:
 
 
 def resolve_checks(names: Iterable[str]) -> list[Check]:
-    """READY_CHECKS entries → callables; raises :class:`ConfigurationError` naming the bad entry."""
+    """READY_CHECKS entries → callables; raises :class:`HealthSettingError` naming the bad entry."""
     where = f"{conf.HEALTH_SETTING}['READY_CHECKS']"
     found: list[Check] = []
     for entry in names:
@@ -101,7 +100,7 @@ def resolve_checks(names: Iterable[str]) -> list[Check]:
             aliases = _aliases(kind)
             if colon and alias not in aliases:
                 setting = "DATABASES" if kind == "database" else "CACHES"
-                raise ConfigurationError(
+                raise HealthSettingError(
                     f"{where}: {entry!r} names no alias in {setting}; configured: "
                     f"{', '.join(map(repr, aliases)) or 'none'}."
                 )
@@ -109,16 +108,16 @@ def resolve_checks(names: Iterable[str]) -> list[Check]:
             found += [Check(f"{kind}:{a}", make(a)) for a in ([alias] if colon else aliases)]
             continue
         if "." not in entry and ":" not in entry:
-            raise ConfigurationError(
+            raise HealthSettingError(
                 f"{where}: {entry!r} is not a check; use 'database', 'cache', 'database:ALIAS', "
                 "'cache:ALIAS' or the dotted path of a callable."
             )
         try:
             func = import_path(entry)
         except NotFound as exc:
-            raise ConfigurationError(f"{where}: {entry!r} cannot be imported ({exc}).") from None
+            raise HealthSettingError(f"{where}: {entry!r} cannot be imported ({exc}).") from None
         if not callable(func):
-            raise ConfigurationError(f"{where}: {entry!r} is not callable.")
+            raise HealthSettingError(f"{where}: {entry!r} is not callable.")
         found.append(Check(entry, func))
     return found
 
@@ -203,27 +202,15 @@ def local_host_header() -> str:
 # ----- system check ---------------------------------------------------------------------
 
 
-def system_check_messages() -> list[Any]:
-    from django.core import checks
-
-    try:
-        resolve_checks(conf.health().ready_checks)
-    except ConfigurationError as exc:
-        return [checks.Error(str(exc), id=exc.check_id)]
+def misplaced_middleware() -> tuple[str, str] | None:
+    """(our middleware, the earlier one) when a host-checking middleware runs before ours."""
     middleware = [str(m) for m in getattr(settings, "MIDDLEWARE", None) or []]
     if MIDDLEWARE not in middleware:
-        return []
+        return None
     for earlier in middleware[: middleware.index(MIDDLEWARE)]:
         if _checks_host(earlier):
-            return [
-                checks.Warning(
-                    f"{MIDDLEWARE} comes after {earlier!r} in MIDDLEWARE, so probes whose Host "
-                    "header is not in ALLOWED_HOSTS are rejected and SECURE_SSL_REDIRECT redirects them.",
-                    hint=f"Move {MIDDLEWARE!r} to the top of MIDDLEWARE.",
-                    id=MIDDLEWARE_ORDER_ID,
-                )
-            ]
-    return []
+            return MIDDLEWARE, earlier
+    return None
 
 
 def _checks_host(path: str) -> bool:
@@ -233,5 +220,5 @@ def _checks_host(path: str) -> bool:
         cls = import_path(path)
     except (NotFound, ImportError):
         return False
-    bases = [import_path(p) for p in HOST_CHECKING_MIDDLEWARE]
-    return isinstance(cls, type) and issubclass(cls, tuple(bases))
+    bases = tuple(import_path(p) for p in HOST_CHECKING_MIDDLEWARE)
+    return isinstance(cls, type) and issubclass(cls, bases)
