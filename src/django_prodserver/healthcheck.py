@@ -79,6 +79,6 @@ def probe(backend: BaseServerBackend, timeout: float = TIMEOUT) -> str:
         connection.close()
     elapsed = (time.monotonic() - started) * 1000
     if response.status != 200:
-        hint = f"; is {MIDDLEWARE!r} first in MIDDLEWARE?" if response.status in (301, 302, 400, 404) else ""
+        hint = f"; is {MIDDLEWARE!r} first in MIDDLEWARE?" if response.status in (301, 302, 400, 404) else "."
         raise Unhealthy(f"{backend.name}: unhealthy: GET {url} answered {response.status}{hint}")
     return f"{backend.name}: healthy: GET {url} answered 200 in {elapsed:.0f} ms"
