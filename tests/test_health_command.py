@@ -123,3 +123,24 @@ def test_a_tls_server_is_probed_over_https(certificate: tuple[Path, Path]) -> No
         assert result.stdout.startswith(
             f"web: healthy: GET https://127.0.0.1:{port}/healthz/ answered 200 in "
         )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ({}, ("127.0.0.1", 8080, False)),  # waitress' own default: 0.0.0.0:8080
+        ({"host": "127.0.0.2"}, ("127.0.0.2", 8080, False)),
+        ({"listen": "[::]:9001"}, ("::1", 9001, False)),
+    ],
+)
+def test_waitress_address_follows_its_own_defaults(
+    args: dict[str, str], expected: tuple[str, int, bool]
+) -> None:
+    from django_prodserver.conf import parse_process
+    from django_prodserver.healthcheck import target
+    from django_prodserver.loading import load_backend
+
+    process = parse_process(
+        "web", {"BACKEND": "django_prodserver.backends.waitress.WaitressServer", "ARGS": args}
+    )
+    assert target(load_backend(process)) == expected

@@ -94,7 +94,9 @@ class WaitressServer(WebServerBackend):
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
         listen = settings.get("listen")
         if listen is None:
-            return super().listen_addresses(settings)
+            # Waitress' own defaults, not the 127.0.0.1:8000 most servers use.
+            host, port = settings.get("host"), settings.get("port")
+            return [(str(host.value) if host else "0.0.0.0", int(port.value) if port else 8080)]
         values = listen.value if isinstance(listen.value, (list, tuple)) else str(listen.value).split()
         found = []
         for item in values:
