@@ -180,8 +180,10 @@ class ProgramBackend(BaseServerBackend):
 
     def _override_settings(self) -> list[Setting]:
         def takes_value(key: str) -> bool:
+            # An unknown key keeps the token after it, so the error names the key
+            # ("--wrkers 3": not a gunicorn option) rather than the stray value.
             lookup = resolve_key(self.schema, self.aliases, key)
-            return lookup is not None and lookup.option.takes_value
+            return lookup is None or lookup.option.takes_value
 
         try:
             parsed = parse_overrides(self.overrides, takes_value)

@@ -24,7 +24,10 @@ def _parse_with_overrides(parser: CommandParser, args: Sequence[str] | None = No
         cut = args.index("--")
         args, after = args[:cut], args[cut + 1 :]
     ns, unknown = argparse.ArgumentParser.parse_known_args(parser, args, namespace)
-    ns.overrides = [*unknown, *after]
+    # argparse takes "--opt=a value with spaces" for a positional; it is an option all the same.
+    spaced = [name for name in ns.names if name.startswith("-")]
+    ns.names = [name for name in ns.names if not name.startswith("-")]
+    ns.overrides = [*spaced, *unknown, *after]
     return ns
 
 

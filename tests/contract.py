@@ -1,0 +1,163 @@
+"""Every web backend, and how to see from outside what a running server really did.
+
+The platform-contract and override tests start each backend for real; this module says how
+each one is told where to listen and how many workers to run, and observes the result
+from outside the server: which address accepts connections, and how many worker processes
+(or, for waitress, worker threads) the server's master has.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from harness import Child
+
+
+@dataclass(frozen=True)
+class WebBackend:
+    id: str
+    path: str
+    #: The option WEB_CONCURRENCY sets; None for a single-process server without workers.
+    workers: str | None = "workers"
+    #: What a worker is: a child process of the master, or a thread of the one process.
+    unit: Literal["processes", "threads"] = "processes"
+    #: Whether one worker still runs as a separate process (uvicorn serves in the master).
+    forks_single_worker: bool = True
+    #: Which peers the server believes X-Forwarded-Proto from when nothing is configured:
+    #: "loopback", "nobody", or "unsupported" (FORWARDED_ALLOW_IPS cannot apply).
+    proxy_default: Literal["loopback", "nobody", "unsupported"] = "loopback"
+    #: Whether a trusted proxy's X-Forwarded-For becomes REMOTE_ADDR.
+    proxy_sets_client: bool = True
+    #: "sync" when prodserver sizes its workers 2 x CPU + 1 (see platform.default_workers).
+    sizing: str = "async"
+    #: ARGS keys that make the server listen on one TCP address: "bind" (host:port) or host + port.
+    listen_style: Literal["bind", "host-port"] = "host-port"
+
+    def listen_args(self, host: str, port: int) -> dict[str, Any]:
+        if self.listen_style == "bind":
+            return {"bind": f"{host}:{port}"}
+        return {"host": host, "port": port}
+
+    def listen_override(self, host: str, port: int) -> list[str]:
+        return [f"--{key}={value}" for key, value in self.listen_args(host, port).items()]
+
+    def expected_processes(self, workers: int) -> int:
+        return 0 if workers == 1 and not self.forks_single_worker else workers
+
+
+GUNICORN = WebBackend(
+    "gunicorn",
+    "django_prodserver.backends.gunicorn.GunicornServer",
+    proxy_sets_client=False,  # gunicorn takes only the scheme from a trusted proxy
+    sizing="sync",
+    listen_style="bind",
+)
+UVICORN = WebBackend("uvicorn", "django_prodserver.backends.uvicorn.UvicornServer", forks_single_worker=False)
+UVICORN_WSGI = WebBackend(
+    "uvicorn-wsgi", "django_prodserver.backends.uvicorn.UvicornWSGIServer", forks_single_worker=False
+)
+GRANIAN_ASGI = WebBackend(
+    "granian-asgi", "django_prodserver.backends.granian.GranianASGIServer", proxy_default="unsupported"
+)
+GRANIAN_WSGI = WebBackend(
+    "granian-wsgi", "django_prodserver.backends.granian.GranianWSGIServer", proxy_default="unsupported"
+)
+WAITRESS = WebBackend(
+    "waitress",
+    "django_prodserver.backends.waitress.WaitressServer",
+    workers="threads",
+    unit="threads",
+    proxy_default="nobody",
+)
+
+WEB_BACKENDS: tuple[WebBackend, ...] = (GUNICORN, UVICORN, UVICORN_WSGI, GRANIAN_ASGI, GRANIAN_WSGI, WAITRESS)
+BY_ID: Mapping[str, WebBackend] = {b.id: b for b in WEB_BACKENDS}
+
+
+def web_backend_classes() -> set[str]:
+    """Dotted paths of every concrete web backend shipped in django_prodserver.backends."""
+    import django_prodserver.backends as package
+    from django_prodserver.backends.web import WebServerBackend
+
+    found = set()
+    for module_info in pkgutil.iter_modules(package.__path__):
+        if module_info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+        for name, cls in vars(module).items():
+            if (
+                inspect.isclass(cls)
+                and issubclass(cls, WebServerBackend)
+                and cls.__module__ == module.__name__
+                and not name.startswith("_")
+                and cls is not WebServerBackend
+            ):
+                found.add(f"{cls.__module__}.{name}")
+    return found
+
+
+# ----- observing a running server ------------------------------------------------------------
+
+
+def accepts(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections at host:port right now."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses; the fields after its last ")" do not.
+    return int(stat.rpartition(")")[2].split()[1])
+
+
+def worker_processes(pid: int) -> list[int]:
+    """Child processes of ``pid`` that serve requests (multiprocessing's resource tracker does not)."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _parent_of(int(entry.name)) == pid:
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            if b"resource_tracker" not in cmdline:
+                children.append(int(entry.name))
+    return sorted(children)
+
+
+def worker_threads(pid: int) -> int:
+    """Threads of ``pid`` besides its main thread (waitress' request threads)."""
+    return len(list(Path(f"/proc/{pid}/task").iterdir())) - 1
+
+
+def observed_workers(backend: WebBackend, pid: int) -> int:
+    return worker_threads(pid) if backend.unit == "threads" else len(worker_processes(pid))
+
+
+def wait_workers(backend: WebBackend, child: Child, workers: int, timeout: float = 30) -> None:
+    """Poll until the server runs exactly ``workers`` workers; fail with what was seen."""
+    expected = workers if backend.unit == "threads" else backend.expected_processes(workers)
+    deadline = time.monotonic() + timeout
+    seen = -1
+    while time.monotonic() < deadline:
+        if child.proc.poll() is not None:
+            raise child.fail(f"exited with {child.proc.returncode} while {expected} workers were expected")
+        seen = observed_workers(backend, child.pid)
+        if seen == expected:
+            return
+        time.sleep(0.1)
+    raise child.fail(f"expected {expected} {backend.unit} under pid {child.pid}, saw {seen}")
