@@ -1,4 +1,4 @@
-"""Liveness and readiness probes: the checks, the answers, and the system check for their settings.
+"""Liveness and readiness probes: the checks behind them and the answers they give.
 
 Liveness says "this process answers" and touches nothing else, so a database outage does not
 make the orchestrator restart every healthy web process. Readiness runs the checks named in
