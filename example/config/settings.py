@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "shop",
 ]
 MIDDLEWARE = [
+    # First: answers /healthz/ and /readyz/ before host validation and the HTTPS redirect.
+    "django_prodserver.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,5 +52,8 @@ PRODUCTION_PROCESSES = {
     "web": {
         "BACKEND": "django_prodserver.backends.gunicorn.GunicornServer",
         "ARGS": {"bind": "127.0.0.1:8000", "workers": "2"},
+        # Requested in-process before gunicorn forks its workers: a broken URLconf or
+        # template stops the start here instead of answering 500 to the first visitors.
+        "WARMUP": ["/"],
     },
 }
