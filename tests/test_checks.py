@@ -1,0 +1,505 @@
+"""System checks: every broken setting reported by ``manage.py check`` with its id and its fix.
+
+Ids are asserted as exact lists (a check that reports too much is as wrong as one that
+reports too little), then through ``call_command("check")`` and the real ``manage.py``,
+``prodserver --check`` and ``prodserver NAME`` (which checks only NAME, unless
+``--skip-checks``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import io
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import django
+import pytest
+from django.conf import settings
+from django.core import checks as django_checks
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from contract import GUNICORN, accepts
+from django_prodserver import checks, errors, platform
+from django_prodserver.backends.base import BaseServerBackend
+from django_prodserver.backends.gunicorn import GunicornServer
+from harness import free_port, prodserver, run_manage
+
+SRC = Path(checks.__file__).parent
+WAITRESS = "django_prodserver.backends.waitress.WaitressServer"
+UVICORN = "django_prodserver.backends.uvicorn.UvicornServer"
+GRANIAN = "django_prodserver.backends.granian.GranianWSGIServer"
+CELERY = "django_prodserver.backends.celery.CeleryWorker"
+
+
+class NotInstalledServer(GunicornServer):
+    """A backend whose program is missing (its module does not exist)."""
+
+    module = "prodserver_tests_no_such_server"
+    extra = "no-such-server"
+
+
+class ComplainingServer(BaseServerBackend):
+    """A custom backend that reports a problem of its own kind."""
+
+    def check(self) -> list[errors.ProdserverError]:
+        return [errors.ProdserverError("Process 'custom': the frobnicator is not configured.")]
+
+
+class PlainServer(BaseServerBackend):
+    """A backend written against the public API only: it has nothing to check."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _django() -> None:
+    django.setup()
+
+
+@pytest.fixture(autouse=True)
+def _no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
+            ("GRANIAN_", "UVICORN_")
+        ):
+            monkeypatch.delenv(name)
+
+
+def web(backend: str = GUNICORN.path, **entry: Any) -> dict[str, Any]:
+    return {"web": {"BACKEND": backend, **entry}}
+
+
+def run(
+    processes: Any, *, deploy: bool = False, only: Sequence[str] | None = None, **extra: Any
+) -> list[django_checks.CheckMessage]:
+    with override_settings(PRODUCTION_PROCESSES=processes, **extra):
+        if processes is None:
+            del settings.PRODUCTION_PROCESSES
+        scope = checks.only_processes(only) if only is not None else contextlib.nullcontext()
+        with scope:
+            return django_checks.run_checks(tags=[checks.TAG], include_deployment_checks=deploy)
+
+
+def ids(processes: Any, **kw: Any) -> list[str]:
+    return [message.id or "" for message in run(processes, **kw)]
+
+
+# ----- the id table --------------------------------------------------------------------------
+
+
+def test_ids_are_unique_well_formed_and_each_has_a_hint() -> None:
+    all_ids = [spec.id for spec in checks.ALL]
+    assert len(all_ids) == len(set(all_ids))
+    for spec in checks.ALL:
+        assert re.fullmatch(r"prodserver\.[EW]\d{3}", spec.id), spec
+        assert spec.title.endswith("."), spec
+        assert spec.hint.endswith("."), spec
+
+
+def test_every_error_class_has_its_own_id() -> None:
+    classes = [
+        cls
+        for cls in vars(errors).values()
+        if inspect.isclass(cls)
+        and issubclass(cls, errors.ProdserverError)
+        and cls is not errors.ProdserverError
+    ]
+    mapped = {cls: checks.check_id(cls("x")) for cls in classes}
+    assert checks.E008 not in mapped.values(), mapped  # E008 is for errors of custom backends
+    assert len(set(mapped.values())) == len(classes)
+    assert {spec for _, spec in checks.ERROR_IDS} <= set(checks.ALL)
+    assert errors.OptionError("x").check_id == "prodserver.E004"
+
+
+def test_ids_are_written_only_in_checks_py() -> None:
+    pattern = re.compile(r"prodserver\.[EW]\d{3}")
+    elsewhere = {
+        str(path.relative_to(SRC)): pattern.findall(path.read_text())
+        for path in SRC.rglob("*.py")
+        if path.name != "checks.py" and pattern.search(path.read_text())
+    }
+    assert elsewhere == {}
+
+
+# ----- errors, as exact id lists ----------------------------------------------------------------
+
+
+def test_a_working_setting_has_no_issues() -> None:
+    assert ids(web(ARGS={"workers": 2})) == []
+
+
+@pytest.mark.parametrize(
+    "processes",
+    [
+        None,
+        [],
+        {},
+        {"web": "gunicorn"},
+        {"web": {"ARGS": {}}},
+        {"web": {"BACKEND": GUNICORN.path, "ARGS": 4}},
+        {"web": {"BACKEND": GUNICORN.path, "RESTART": "always"}},
+        {"web": {"BACKEND": GUNICORN.path, "STOP_SIGNAL": "SIGNOPE"}},
+    ],
+    ids=["missing", "list", "empty", "entry-str", "no-backend", "args-int", "restart", "signal"],
+)
+def test_a_malformed_setting_is_e001(processes: Any) -> None:
+    assert ids(processes) == ["prodserver.E001"]
+
+
+def test_one_malformed_entry_does_not_hide_the_others() -> None:
+    processes = {**web(ARGS={"wrkers": 2}), "bad": {"ARGS": {}}, "fine": {"BACKEND": WAITRESS}}
+    assert ids(processes) == ["prodserver.E004", "prodserver.E001"]
+
+
+@pytest.mark.parametrize("backend", ["myproject.servers.Gunicorn", "django_prodserver.conf.ProcessConfig"])
+def test_a_backend_that_does_not_import_or_is_not_a_backend_is_e002(backend: str) -> None:
+    assert ids(web(backend)) == ["prodserver.E002"]
+
+
+def test_a_program_that_is_not_installed_is_e003_and_names_the_extra() -> None:
+    [message] = run(web(f"{__name__}.NotInstalledServer"))
+    assert (message.id, message.msg) == (
+        "prodserver.E003",
+        "Process 'web' uses NotInstalledServer, but gunicorn is not installed: "
+        "pip install 'django-prodserver[no-such-server]'",
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"wrkers": 2}, {"workers": "many"}, {"preload": "sometimes"}, {"bind": ["a", "b"], "workers": [1, 2]}],
+    ids=["key", "value", "flag", "list"],
+)
+def test_args_the_program_rejects_are_e004(args: Mapping[str, Any]) -> None:
+    assert ids(web(ARGS=args)) == ["prodserver.E004"]
+
+
+def test_an_unknown_key_says_which_option_was_meant() -> None:
+    [message] = run(web(UVICORN, ARGS={"worker": 2}))
+    assert message.msg == "Process 'web': ARGS key 'worker' is not a uvicorn option; did you mean 'workers'?"
+    assert message.hint == checks.E004.hint
+
+
+def test_an_environment_value_the_program_rejects_is_e004(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEB_CONCURRENCY", "lots")
+    assert ids(web()) == ["prodserver.E004"]
+
+
+@pytest.mark.parametrize(
+    ("processes", "extra"),
+    [
+        (web(), {"WSGI_APPLICATION": None}),
+        (web(), {"WSGI_APPLICATION": "testproject.nowhere.application"}),
+        (web(UVICORN), {"ASGI_APPLICATION": "testproject.asgi.nothing"}),
+        (web(APP="testproject.wsgi:nothing"), {}),
+    ],
+    ids=["wsgi-unset", "wsgi-wrong", "asgi-wrong", "app-wrong"],
+)
+def test_an_application_the_server_cannot_load_is_e005(processes: Any, extra: Mapping[str, Any]) -> None:
+    assert ids(processes, **extra) == ["prodserver.E005"]
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("django_prodserver.backends.celery") is None, reason="no Celery backend yet"
+)
+@pytest.mark.parametrize("app", ["testproject.nothing_here:app", "testproject.celery:nothing"])
+def test_a_celery_app_that_does_not_import_is_e006(app: str) -> None:
+    assert ids({"worker": {"BACKEND": CELERY, "APP": app}}) == ["prodserver.E006"]
+
+
+def test_a_custom_backend_problem_is_e008_and_a_plain_custom_backend_passes() -> None:
+    processes = {
+        "custom": {"BACKEND": f"{__name__}.ComplainingServer"},
+        "plain": {"BACKEND": f"{__name__}.PlainServer", "ARGS": {"anything": 1}},
+    }
+    assert ids(processes) == ["prodserver.E008"]
+
+
+def test_only_the_named_processes_are_checked() -> None:
+    processes = {**web(), "worker": {"BACKEND": GUNICORN.path, "ARGS": {"wrkers": 2}}}
+    assert ids(processes, only=["web"]) == []
+    assert ids(processes, only=["worker"]) == ["prodserver.E004"]
+    assert ids(processes, only=["web", "nosuch"]) == ["prodserver.E001"]
+    assert ids(processes) == ["prodserver.E004"]
+
+
+# ----- deploy checks ---------------------------------------------------------------------------
+
+
+def test_deploy_checks_run_only_with_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8000")
+    assert ids(web(), DEBUG=True, SECURE_SSL_REDIRECT=True) == []
+    assert ids(web(), deploy=True, DEBUG=True, SECURE_SSL_REDIRECT=True) == [
+        "prodserver.W001",
+        "prodserver.W003",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("processes", "port", "debug", "expected"),
+    [
+        (web(), "8000", True, ["prodserver.W001"]),  # PORT means 0.0.0.0
+        (web(ARGS={"bind": "[::]:8000"}), None, True, ["prodserver.W001"]),
+        (web(WAITRESS), None, True, ["prodserver.W001"]),  # waitress' own default is 0.0.0.0
+        (web(UVICORN, ARGS={"host": "0.0.0.0"}), None, True, ["prodserver.W001"]),
+        (web(), None, True, []),  # gunicorn's own default is 127.0.0.1
+        (web(ARGS={"bind": "127.0.0.1:8000"}), "8000", True, []),
+        (web(), "8000", False, []),
+    ],
+    ids=["port", "ipv6-any", "waitress", "uvicorn", "loopback", "args-loopback", "no-debug"],
+)
+def test_w001_all_interfaces_with_debug(
+    processes: Any, port: str | None, debug: bool, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if port:
+        monkeypatch.setenv("PORT", port)
+    assert ids(processes, deploy=True, DEBUG=debug) == expected
+
+
+PROXY_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+
+@pytest.mark.parametrize(
+    ("processes", "forwarded", "expected"),
+    [
+        (web(WAITRESS, ARGS={"host": "127.0.0.1"}), None, ["prodserver.W002"]),
+        (web(WAITRESS, ARGS={"host": "127.0.0.1"}), "10.0.0.1", []),
+        (
+            web(WAITRESS, ARGS={"host": "127.0.0.1", "trusted-proxy": "10.0.0.1"}),
+            None,
+            [],
+        ),  # waitress' default
+        (
+            web(
+                WAITRESS,
+                ARGS={
+                    "host": "127.0.0.1",
+                    "trusted-proxy": "10.0.0.1",
+                    "trusted-proxy-headers": "x-forwarded-for",
+                },
+            ),
+            None,
+            ["prodserver.W002"],
+        ),
+        (web(WAITRESS, ARGS={"host": "127.0.0.1", "clear-untrusted-proxy-headers": False}), None, []),
+        (web(), None, []),  # gunicorn passes the header through whoever sent it
+        (web(UVICORN), None, []),
+    ],
+    ids=[
+        "waitress",
+        "waitress-env",
+        "waitress-args",
+        "waitress-no-proto",
+        "waitress-no-clear",
+        "gunicorn",
+        "uvicorn",
+    ],
+)
+def test_w002_a_proxy_header_the_server_removes(
+    processes: Any, forwarded: str | None, expected: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if forwarded:
+        monkeypatch.setenv("FORWARDED_ALLOW_IPS", forwarded)
+    assert ids(processes, deploy=True, SECURE_PROXY_SSL_HEADER=PROXY_HEADER) == expected
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> str:
+    path = tmp_path / "cert.pem"
+    path.write_text("not checked until start\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("processes", "forwarded", "extra", "expected"),
+    [
+        (web(), None, {}, ["prodserver.W003"]),
+        (web(), "10.0.0.1", {}, []),
+        (web(ARGS={"forwarded-allow-ips": "*"}), None, {}, []),
+        (web(), None, {"SECURE_PROXY_SSL_HEADER": PROXY_HEADER}, []),
+        (web(UVICORN), "10.0.0.1", {}, []),
+        (web(UVICORN, ARGS={"proxy-headers": False}), "10.0.0.1", {}, ["prodserver.W003"]),
+        (web(GRANIAN), "10.0.0.1", {}, ["prodserver.W003"]),  # granian cannot trust a proxy
+        (web(WAITRESS, ARGS={"host": "127.0.0.1"}), None, {}, ["prodserver.W003"]),
+        (web(), None, {"SECURE_SSL_REDIRECT": False}, []),
+    ],
+    ids=[
+        "gunicorn",
+        "env",
+        "args",
+        "proxy-header",
+        "uvicorn",
+        "uvicorn-off",
+        "granian",
+        "waitress",
+        "no-redirect",
+    ],
+)
+def test_w003_ssl_redirect_loop_behind_a_proxy(
+    processes: Any,
+    forwarded: str | None,
+    extra: Mapping[str, Any],
+    expected: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if forwarded:
+        monkeypatch.setenv("FORWARDED_ALLOW_IPS", forwarded)
+    assert ids(processes, deploy=True, **{"SECURE_SSL_REDIRECT": True, **extra}) == expected
+
+
+def test_w003_not_when_the_server_terminates_tls(certificate: str) -> None:
+    processes = web(ARGS={"certfile": certificate, "keyfile": certificate})
+    assert ids(processes, deploy=True, SECURE_SSL_REDIRECT=True) == []
+
+
+def test_a_broken_process_gets_its_error_and_no_deploy_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8000")
+    assert ids(web(ARGS={"wrkers": 1}), deploy=True, DEBUG=True) == ["prodserver.E004"]
+
+
+def test_deploy_warning_messages() -> None:
+    messages = run(
+        {**web(WAITRESS, ARGS={"host": "0.0.0.0"})},
+        deploy=True,
+        DEBUG=True,
+        SECURE_PROXY_SSL_HEADER=PROXY_HEADER,
+    )
+    assert [(m.id, m.msg, m.hint) for m in messages] == [
+        (
+            "prodserver.W001",
+            "Process 'web': waitress-serve listens on all interfaces (0.0.0.0) while DEBUG = True.",
+            checks.W001.hint,
+        ),
+        (
+            "prodserver.W002",
+            "Process 'web': SECURE_PROXY_SSL_HEADER relies on X-Forwarded-Proto, but waitress-serve removes "
+            "that header from every request because it trusts no proxy for it: request.is_secure() is never "
+            "True.",
+            checks.W002.hint,
+        ),
+    ]
+
+
+# ----- through Django's check command -------------------------------------------------------------
+
+
+def test_call_command_check_reports_the_error_with_its_hint() -> None:
+    with (
+        override_settings(PRODUCTION_PROCESSES=web(ARGS={"wrkers": 2})),
+        pytest.raises(SystemCheckError) as info,
+    ):
+        call_command("check")
+    assert (
+        "?: (prodserver.E004) Process 'web': ARGS key 'wrkers' is not a gunicorn option; did you mean "
+        "'workers', 'worker-class' or 'dirty-workers'?\n"
+        f"\tHINT: {checks.E004.hint}\n"
+    ) in str(info.value)
+
+
+def test_call_command_check_deploy_prints_warnings_and_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8000")
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(PRODUCTION_PROCESSES=web(), DEBUG=True):
+        call_command("check", "--deploy", "--tag", checks.TAG, stdout=out, stderr=err)
+    assert err.getvalue() == (
+        "System check identified some issues:\n\nWARNINGS:\n"
+        "?: (prodserver.W001) Process 'web': gunicorn listens on all interfaces (0.0.0.0) while DEBUG = "
+        "True.\n"
+        f"\tHINT: {checks.W001.hint}\n\nSystem check identified 1 issue (0 silenced).\n"
+    )
+
+
+def test_manage_py_check_fails_with_every_broken_process() -> None:
+    processes = {
+        "web": {"BACKEND": GUNICORN.path, "ARGS": {"wrkers": 2}},
+        "other": {"BACKEND": "myproject.servers.Nothing"},
+    }
+    result = run_manage("check", processes=processes)
+    assert result.returncode == 1
+    found = re.findall(r"\((prodserver\.[EW]\d{3})\) Process '(\w+)'", result.stderr)
+    # Django sorts the messages it prints.
+    assert found == [("prodserver.E002", "other"), ("prodserver.E004", "web")], result.stderr
+    assert result.stderr.count("\tHINT: ") == 2
+
+
+# ----- prodserver --check ---------------------------------------------------------------------------
+
+
+def test_prodserver_check_passes_and_prints_each_command() -> None:
+    workers, _ = platform.default_workers("sync")
+    processes = {**web(), "site": {"BACKEND": WAITRESS, "ARGS": {"port": 8081}}}
+    result = run_manage("prodserver", "--check", processes=processes)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (
+        "System check identified no issues (0 silenced).\n"
+        "web: gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
+        f"--workers={workers} testproject.wsgi:application\n"
+        "site: waitress-serve --port=8081 testproject.wsgi:application\n"
+    )
+
+
+def test_prodserver_check_fails_on_errors_with_ids_and_hints() -> None:
+    processes = {**web(ARGS={"wrkers": 2}), "site": {"BACKEND": WAITRESS, "ARGS": {"threads": "x"}}}
+    result = run_manage("prodserver", "--check", processes=processes)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith("SystemCheckError: System check identified some issues:\n\nERRORS:\n")
+    assert re.findall(r"\((prodserver\.E\d{3})\) Process '(\w+)'", result.stderr) == [
+        ("prodserver.E004", "site"),
+        ("prodserver.E004", "web"),
+    ]
+    assert result.stderr.endswith("System check identified 2 issues (0 silenced).\n")
+
+
+def test_prodserver_check_name_checks_only_that_process() -> None:
+    processes = {**web(), "broken": {"BACKEND": GUNICORN.path, "ARGS": {"wrkers": 2}}}
+    result = run_manage("prodserver", "--check", "web", processes=processes)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines()[0] == "System check identified no issues (0 silenced)."
+    assert [line.split(":")[0] for line in result.stdout.splitlines()[1:]] == ["web"]
+    assert run_manage("prodserver", "--check", "broken", processes=processes).returncode == 1
+
+
+def test_prodserver_check_shows_deploy_warnings_without_failing() -> None:
+    result = run_manage(
+        "prodserver", "--check", processes=web(WAITRESS), settings={"DEBUG": True}, env={"PORT": "8123"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in result.stderr
+    )
+    assert result.stdout.splitlines()[-1].startswith("web: waitress-serve ")
+
+
+# ----- prodserver NAME: checks NAME before starting, --skip-checks honoured -------------------------
+
+
+@contextlib.contextmanager
+def serving(
+    *extra: str, processes: Mapping[str, Any], changes: Mapping[str, Any] | None = None
+) -> Iterator[int]:
+    port = free_port()
+    entry = {**processes["web"], "ARGS": {"bind": f"127.0.0.1:{port}", "workers": 1}}
+    with prodserver("web", processes={**processes, "web": entry}, extra=extra, settings=changes) as child:
+        child.wait_http(f"http://127.0.0.1:{port}/")
+        yield port
+
+
+def test_starting_a_process_ignores_problems_of_the_others() -> None:
+    processes = {**web(), "worker": {"BACKEND": "myproject.servers.Nothing"}}
+    with serving(processes=processes) as port:
+        assert accepts("127.0.0.1", port)
+
+
+def test_starting_runs_djangos_checks_and_skip_checks_skips_them() -> None:
+    broken = {"STATICFILES_DIRS": "static"}  # staticfiles.E001: not a list
+    result = run_manage("prodserver", "web", processes=web(), settings=broken)
+    assert result.returncode == 1
+    assert "(staticfiles.E001) The STATICFILES_DIRS setting is not a tuple or list." in result.stderr
+    with serving("--skip-checks", processes=web(), changes=broken) as port:
+        assert accepts("127.0.0.1", port)
