@@ -170,7 +170,8 @@ class Manager:
             times.append(self._deadline)
         for slot in self.slots:
             if slot.state == "draining":
-                times.append(now + GROUP_POLL)
+                poll = now + GROUP_POLL
+                times.append(min(poll, slot.kill_at) if slot.kill_at and not slot.killed_at else poll)
             elif slot.state == "running" and slot.kill_at is not None and slot.killed_at is None:
                 times.append(slot.kill_at)
             elif slot.state == "idle" and slot.restart_at is not None and self.phase == "running":
@@ -189,7 +190,7 @@ class Manager:
                     return
             self.phase = "running"
             for slot in self.slots:
-                if not slot.config.oneshot:
+                if not slot.config.oneshot and self.phase == "running":
                     self._start(slot)
             self._maybe_finish()
 
