@@ -65,6 +65,8 @@ def option_argv(lookup: Lookup, value: Any) -> list[str]:
             wanted = not wanted
         spelling = option.flag if wanted else option.off_flag
         return [spelling] if spelling else []
+    if option.value_optional and isinstance(value, bool):
+        return [option.flag] if value and option.flag else []
     if is_unset(value):
         return []
     if isinstance(value, (list, tuple)):

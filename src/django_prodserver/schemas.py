@@ -39,6 +39,9 @@ class Option:
     help: str = ""
     choices: tuple[str, ...] = ()
     default: Any = None
+    #: The value may be left out (getopt's optional_argument, e.g. uwsgi's ``--need-app``):
+    #: True gives the bare flag, False leaves it out, anything else is its value.
+    value_optional: bool = False
 
     @property
     def is_flag(self) -> bool:

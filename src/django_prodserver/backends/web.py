@@ -26,11 +26,19 @@ class WebServerBackend(ProgramBackend):
     #: The option naming a TLS certificate: when set, the server terminates TLS itself.
     tls_option: ClassVar[str | None] = None
 
+    def serves(self) -> Literal["wsgi", "asgi"]:
+        """Which application the process serves; gunicorn decides by its worker class."""
+        return self.interface
+
+    def sizing(self) -> str:
+        """How workers are sized (see ``worker_kind``); gunicorn decides by its worker class."""
+        return self.worker_kind
+
     def app_target(self) -> str:
         app = self.process.app if self.process else self.server_args.get("APP")
         if app:
             return to_target(str(app))
-        if self.interface == "asgi":
+        if self.serves() == "asgi":
             return asgi_target(self.name)
         return wsgi_target(self.name)
 
@@ -40,7 +48,7 @@ class WebServerBackend(ProgramBackend):
     def validate(self) -> list[str]:
         argv = super().validate()
         app = self.process.app if self.process else self.server_args.get("APP")
-        check_target(self.name, self.app_target(), *target_source(self.name, app, self.interface))
+        check_target(self.name, self.app_target(), *target_source(self.name, app, self.serves()))
         return argv
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
@@ -74,7 +82,7 @@ class WebServerBackend(ProgramBackend):
     def defaults(self) -> Mapping[str, Any]:
         defaults = dict(self.production_defaults())
         if self.workers_option:
-            count, _ = platform.default_workers(self.worker_kind)
+            count, _ = platform.default_workers(self.sizing())
             defaults[self.workers_option] = count
         return defaults
 
@@ -91,7 +99,7 @@ class WebServerBackend(ProgramBackend):
         notes = []
         workers = self._default_workers()
         if workers is not None:
-            _, why = platform.default_workers(self.worker_kind)
+            _, why = platform.default_workers(self.sizing())
             notes.append(
                 f"{self.name}: {workers.value} workers: {why}; "
                 f"set WEB_CONCURRENCY or ARGS {self.workers_option!r} to change."
@@ -109,7 +117,7 @@ class WebServerBackend(ProgramBackend):
         if workers is None:
             return rows
         # Say why, as the start-up note does: the count depends on the machine it runs on.
-        _, why = platform.default_workers(self.worker_kind)
+        _, why = platform.default_workers(self.sizing())
         shown = " ".join(workers.argv())
         return [
             (option, f"default: {why}" if option == shown else origin, source)
