@@ -9,6 +9,7 @@ from outside the server: which address accepts connections, and how many worker 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import socket
@@ -20,11 +21,21 @@ from typing import Any, Literal
 
 from harness import Child
 
+#: ARGS that make a server listen on one TCP address, by how the program spells it.
+LISTEN_STYLES = {
+    "bind": lambda host, port: {"bind": f"{host}:{port}"},
+    "host-port": lambda host, port: {"host": host, "port": port},
+    "daphne": lambda host, port: {"bind": host, "port": port},  # daphne's --bind is the host
+    "http-socket": lambda host, port: {"http-socket": f"{host}:{port}"},
+}
+
 
 @dataclass(frozen=True)
 class WebBackend:
     id: str
     path: str
+    #: The program's name, as prodserver's messages say it.
+    program: str
     #: The option WEB_CONCURRENCY sets; None for a single-process server without workers.
     workers: str | None = "workers"
     #: What a worker is: a child process of the master, or a thread of the one process.
@@ -34,17 +45,38 @@ class WebBackend:
     #: Which peers the server believes X-Forwarded-Proto from when nothing is configured:
     #: "loopback", "nobody", or "unsupported" (FORWARDED_ALLOW_IPS cannot apply).
     proxy_default: Literal["loopback", "nobody", "unsupported"] = "loopback"
+    #: The FORWARDED_ALLOW_IPS the contract test sets; None: one that flips the default
+    #: (loopback-trusting servers must stop believing 127.0.0.1, the others start).
+    forwarded_value: str | None = None
     #: Whether a trusted proxy's X-Forwarded-For becomes REMOTE_ADDR.
     proxy_sets_client: bool = True
+    #: Whether the server takes X-Forwarded-Proto from any peer, whatever is configured.
+    scheme_from_anyone: bool = False
     #: "sync" when prodserver sizes its workers 2 x CPU + 1 (see platform.default_workers).
     sizing: str = "async"
-    #: ARGS keys that make the server listen on one TCP address: "bind" (host:port) or host + port.
-    listen_style: Literal["bind", "host-port"] = "host-port"
+    listen_style: str = "host-port"
+
+    @property
+    def available(self) -> bool:
+        """Whether this checkout has the backend (others are added alongside this table)."""
+        module, _, name = self.path.rpartition(".")
+        if importlib.util.find_spec(module) is None:
+            return False
+        return hasattr(importlib.import_module(module), name)
+
+    @property
+    def forwarded(self) -> str:
+        if self.forwarded_value:
+            return self.forwarded_value
+        return "127.0.0.1" if self.proxy_default == "nobody" else "10.9.9.9"
+
+    @property
+    def trusts_the_test_proxy(self) -> bool:
+        """Whether, with :attr:`forwarded`, a request from 127.0.0.1 counts as from the proxy."""
+        return self.proxy_default != "unsupported" and self.forwarded in ("127.0.0.1", "*")
 
     def listen_args(self, host: str, port: int) -> dict[str, Any]:
-        if self.listen_style == "bind":
-            return {"bind": f"{host}:{port}"}
-        return {"host": host, "port": port}
+        return dict(LISTEN_STYLES[self.listen_style](host, port))
 
     def listen_override(self, host: str, port: int) -> list[str]:
         return [f"--{key}={value}" for key, value in self.listen_args(host, port).items()]
@@ -56,30 +88,89 @@ class WebBackend:
 GUNICORN = WebBackend(
     "gunicorn",
     "django_prodserver.backends.gunicorn.GunicornServer",
+    "gunicorn",
     proxy_sets_client=False,  # gunicorn takes only the scheme from a trusted proxy
     sizing="sync",
     listen_style="bind",
 )
-UVICORN = WebBackend("uvicorn", "django_prodserver.backends.uvicorn.UvicornServer", forks_single_worker=False)
+GUNICORN_UVICORN = WebBackend(
+    "gunicorn-uvicorn",
+    "django_prodserver.backends.gunicorn.GunicornUvicornServer",
+    "gunicorn",
+    listen_style="bind",
+)
+UVICORN = WebBackend(
+    "uvicorn", "django_prodserver.backends.uvicorn.UvicornServer", "uvicorn", forks_single_worker=False
+)
 UVICORN_WSGI = WebBackend(
-    "uvicorn-wsgi", "django_prodserver.backends.uvicorn.UvicornWSGIServer", forks_single_worker=False
+    "uvicorn-wsgi",
+    "django_prodserver.backends.uvicorn.UvicornWSGIServer",
+    "uvicorn",
+    forks_single_worker=False,
 )
 GRANIAN_ASGI = WebBackend(
-    "granian-asgi", "django_prodserver.backends.granian.GranianASGIServer", proxy_default="unsupported"
+    "granian-asgi",
+    "django_prodserver.backends.granian.GranianASGIServer",
+    "granian",
+    proxy_default="unsupported",
 )
 GRANIAN_WSGI = WebBackend(
-    "granian-wsgi", "django_prodserver.backends.granian.GranianWSGIServer", proxy_default="unsupported"
+    "granian-wsgi",
+    "django_prodserver.backends.granian.GranianWSGIServer",
+    "granian",
+    proxy_default="unsupported",
 )
 WAITRESS = WebBackend(
     "waitress",
     "django_prodserver.backends.waitress.WaitressServer",
+    "waitress-serve",
     workers="threads",
     unit="threads",
     proxy_default="nobody",
 )
+HYPERCORN = WebBackend(
+    "hypercorn",
+    "django_prodserver.backends.hypercorn.HypercornServer",
+    "hypercorn",
+    proxy_default="unsupported",
+    listen_style="bind",
+)
+DAPHNE = WebBackend(
+    "daphne",
+    "django_prodserver.backends.daphne.DaphneServer",
+    "daphne",
+    workers=None,  # one process; WEB_CONCURRENCY does not apply
+    proxy_default="nobody",
+    forwarded_value="*",  # daphne trusts every peer or none
+    listen_style="daphne",
+)
+UWSGI = WebBackend(
+    "uwsgi",
+    "django_prodserver.backends.uwsgi.UWSGIServer",
+    "uwsgi",
+    workers="processes",
+    proxy_default="unsupported",
+    scheme_from_anyone=True,  # its http-socket parser believes X-Forwarded-Proto from every peer
+    sizing="sync",
+    listen_style="http-socket",
+)
 
-WEB_BACKENDS: tuple[WebBackend, ...] = (GUNICORN, UVICORN, UVICORN_WSGI, GRANIAN_ASGI, GRANIAN_WSGI, WAITRESS)
-BY_ID: Mapping[str, WebBackend] = {b.id: b for b in WEB_BACKENDS}
+KNOWN: tuple[WebBackend, ...] = (
+    GUNICORN,
+    GUNICORN_UVICORN,
+    UVICORN,
+    UVICORN_WSGI,
+    GRANIAN_ASGI,
+    GRANIAN_WSGI,
+    WAITRESS,
+    HYPERCORN,
+    DAPHNE,
+    UWSGI,
+)
+#: The rows whose backend module exists in this checkout.
+WEB_BACKENDS: tuple[WebBackend, ...] = tuple(b for b in KNOWN if b.available)
+WITH_WORKERS: tuple[WebBackend, ...] = tuple(b for b in WEB_BACKENDS if b.workers)
+BY_ID: Mapping[str, WebBackend] = {b.id: b for b in KNOWN}
 
 
 def web_backend_classes() -> set[str]:
@@ -149,7 +240,12 @@ def observed_workers(backend: WebBackend, pid: int) -> int:
 
 
 def wait_workers(backend: WebBackend, child: Child, workers: int, timeout: float = 30) -> None:
-    """Poll until the server runs exactly ``workers`` workers; fail with what was seen."""
+    """Poll until the server runs exactly ``workers`` workers; fail with what was seen.
+
+    A server without workers (daphne) must then have no child process at all.
+    """
+    if backend.workers is None:
+        workers = 0
     expected = workers if backend.unit == "threads" else backend.expected_processes(workers)
     deadline = time.monotonic() + timeout
     seen = -1

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-from contract import BY_ID, WEB_BACKENDS, WebBackend, accepts, wait_workers
+from contract import BY_ID, WEB_BACKENDS, WITH_WORKERS, WebBackend, accepts, wait_workers
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.conf import parse_process
 from django_prodserver.loading import load_backend
@@ -32,12 +32,10 @@ def _no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
 def test_the_command_line_beats_args_which_beat_the_environment(backend: WebBackend) -> None:
     args_port, env_port, cli_port = free_port(), free_port(), free_port()
-    processes = {
-        "web": {
-            "BACKEND": backend.path,
-            "ARGS": {**backend.listen_args("127.0.0.1", args_port), backend.workers: 1},
-        }
-    }
+    args = backend.listen_args("127.0.0.1", args_port)
+    if backend.workers:
+        args[backend.workers] = 1
+    processes = {"web": {"BACKEND": backend.path, "ARGS": args}}
     env = {"PORT": str(env_port), "WEB_CONCURRENCY": "3"}
     overrides = backend.listen_override("127.0.0.1", cli_port)
     # Both spellings: options straight after the name, and everything after "--".
@@ -52,7 +50,7 @@ def test_the_command_line_beats_args_which_beat_the_environment(backend: WebBack
         assert not accepts("127.0.0.2", cli_port), child.output
 
 
-@pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
+@pytest.mark.parametrize("backend", WITH_WORKERS, ids=lambda b: b.id)
 def test_an_override_replaces_args_and_the_environment_in_the_dry_run(
     backend: WebBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:

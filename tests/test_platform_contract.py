@@ -179,12 +179,14 @@ def test_the_environment_fills_in_what_args_do_not_set(
 ) -> None:
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1")
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", backend.forwarded)
     shown = sources(web(backend))
-    listen = backend.listen_args("0.0.0.0", 8123)
     for option in backend.listen_override("0.0.0.0", 8123):
-        assert shown[option] == ("environment", "environment PORT=8123"), (listen, shown)
-    assert shown[f"--{backend.workers}=3"] == ("environment", "environment WEB_CONCURRENCY=3")
+        assert shown[option] == ("environment", "environment PORT=8123"), shown
+    if backend.workers:
+        assert shown[f"--{backend.workers}=3"] == ("environment", "environment WEB_CONCURRENCY=3")
+    else:
+        assert "WEB_CONCURRENCY" not in str(shown)
     trusted = {o: s for o, s in shown.items() if "FORWARDED_ALLOW_IPS" in s[1]}
     if backend.proxy_default == "unsupported":
         assert trusted == {}
@@ -197,10 +199,13 @@ def test_the_environment_fills_in_what_args_do_not_set(
 def test_args_win_over_the_environment(backend: WebBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8123")
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    args = {**backend.listen_args("127.0.0.1", 9001), backend.workers: 2}
+    args = backend.listen_args("127.0.0.1", 9001)
+    if backend.workers:
+        args[backend.workers] = 2
     shown = sources(web(backend, args))
     assert not [row for row in shown.values() if row[0] == "environment"], shown
-    assert shown[f"--{backend.workers}=2"][0] == "ARGS"
+    if backend.workers:
+        assert shown[f"--{backend.workers}=2"][0] == "ARGS"
 
 
 @pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
@@ -300,24 +305,26 @@ def test_the_dry_run_says_why_prodserver_chose_the_worker_count() -> None:
 @pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
 def test_each_server_honours_port_web_concurrency_and_forwarded_allow_ips(backend: WebBackend) -> None:
     port = free_port()
-    # Choose the value that changes what the server does without it: a server that trusts
+    # backend.forwarded changes what the server does without it: a server that trusts
     # loopback by default must stop believing us; one that trusts nobody must start.
-    trusted = "127.0.0.1" if backend.proxy_default == "nobody" else "10.9.9.9"
-    env = {"PORT": str(port), "WEB_CONCURRENCY": "2", "FORWARDED_ALLOW_IPS": trusted}
+    env = {"PORT": str(port), "WEB_CONCURRENCY": "2", "FORWARDED_ALLOW_IPS": backend.forwarded}
     with prodserver("web", processes={"web": {"BACKEND": backend.path}}, env=env) as child:
         # 127.0.0.2 is loopback too, but only a socket bound to 0.0.0.0 accepts it.
         response = child.wait_http(f"http://127.0.0.2:{port}/whoami/", headers=FORWARDED)
         wait_workers(backend, child, 2)
         seen = response.json()
-        if trusted == "127.0.0.1":
-            assert (seen["secure"], seen["remote_addr"]) == (True, "203.0.113.9"), child.output
+        if backend.trusts_the_test_proxy:
+            client = "203.0.113.9" if backend.proxy_sets_client else "127.0.0.1"
+            assert (seen["secure"], seen["remote_addr"]) == (True, client), child.output
         else:
-            assert (seen["secure"], seen["remote_addr"]) == (False, "127.0.0.1"), child.output
+            assert (seen["secure"], seen["remote_addr"]) == (backend.scheme_from_anyone, "127.0.0.1"), (
+                child.output
+            )
         notes = [line for line in child.lines if line.startswith("prodserver: ")]
     if backend.proxy_default == "unsupported":
         assert notes == [
-            "prodserver: web: FORWARDED_ALLOW_IPS is ignored: granian cannot take the client address or "
-            "scheme from proxy headers."
+            f"prodserver: web: FORWARDED_ALLOW_IPS is ignored: {backend.program} cannot take the client "
+            "address or scheme from proxy headers."
         ]
     else:
         assert notes == [], child.output
