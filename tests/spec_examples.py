@@ -31,11 +31,13 @@ class Backend:
 GUNICORN = Backend("gunicorn", "django_prodserver.backends.gunicorn.GunicornServer", False, "bind")
 UVICORN_ASGI = Backend("uvicorn-asgi", "django_prodserver.backends.uvicorn.UvicornServer", True, "host")
 UVICORN_WSGI = Backend("uvicorn-wsgi", "django_prodserver.backends.uvicorn.UvicornWSGIServer", False, "host")
-GRANIAN_ASGI = Backend("granian-asgi", "django_prodserver.backends.granian.GranianASGIServer", True, "address")
-GRANIAN_WSGI = Backend("granian-wsgi", "django_prodserver.backends.granian.GranianWSGIServer", False, "address")
+GRANIAN_ASGI = Backend(
+    "granian-asgi", "django_prodserver.backends.granian.GranianASGIServer", True, "address"
+)
+GRANIAN_WSGI = Backend(
+    "granian-wsgi", "django_prodserver.backends.granian.GranianWSGIServer", False, "address"
+)
 WAITRESS = Backend("waitress", "django_prodserver.backends.waitress.WaitressServer", False, "host")
-
-ADDRESS_KEYS = ("bind", "host", "address", "port")
 
 
 @dataclass(frozen=True)
@@ -48,14 +50,21 @@ class Case:
     source: str
     #: Whether the server must write an access-log line for ``GET /`` (None: not checked).
     access_log: bool | None = True
-    #: True: X-Forwarded-For/-Proto from 127.0.0.1 must reach Django; False: must not.
-    proxy_headers: bool | None = None
+    #: Loopback source address → whether X-Forwarded-For/-Proto sent from it must reach Django.
+    #: 127.0.0.2 is loopback too, but not in uvicorn's default trusted list (127.0.0.1, ::1).
+    forwarded: Mapping[str, bool] = field(default_factory=dict)
     #: ``--http=2``: only an HTTP/2 (prior knowledge) client is served.
     http2_only: bool = False
     #: Stop with a ``/slow/`` request in flight and require it to complete.
     stop_in_flight: bool = False
     #: Extra environment for the child (not ARGS).
     env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def workers(self) -> int | None:
+        """The worker processes the ARGS ask for, when more than one (one may mean no fork)."""
+        count = int(self.args.get("workers", "1"))
+        return count if count > 1 else None
 
     def localize(self, port: int) -> dict[str, Any]:
         return localize(self.backend, self.args, port)
@@ -96,9 +105,22 @@ EXAMPLES: list[Case] = [
 # --- Seed 001: Uvicorn -------------------------------------------------------------------------
 
 _UVICORN_BASE = {"host": "0.0.0.0", "port": "8000", "workers": "4"}
+# What uvicorn really does without proxy ARGS (the table's "False" is not its default): it
+# trusts forwarded headers from 127.0.0.1 only.
+_UVICORN_DEFAULT_TRUST = {"127.0.0.1": True, "127.0.0.2": False}
 EXAMPLES += [
-    Case("uvicorn-asgi-mode", UVICORN_ASGI, _UVICORN_BASE, "seed 001 ASGI Mode", stop_in_flight=True),
-    Case("uvicorn-wsgi-mode", UVICORN_WSGI, _UVICORN_BASE, "seed 001 WSGI Mode", stop_in_flight=True),
+    Case(
+        mode,
+        backend,
+        _UVICORN_BASE,
+        f"seed 001 {title}",
+        forwarded=_UVICORN_DEFAULT_TRUST,
+        stop_in_flight=True,
+    )
+    for mode, backend, title in (
+        ("uvicorn-asgi-mode", UVICORN_ASGI, "ASGI Mode"),
+        ("uvicorn-wsgi-mode", UVICORN_WSGI, "WSGI Mode"),
+    )
 ]
 _UVICORN_PRODUCTION = {
     "host": "0.0.0.0",
@@ -117,18 +139,30 @@ _UVICORN_WEBSOCKET = {"host": "0.0.0.0", "port": "8000", "timeout-keep-alive": "
 for _backend in (UVICORN_ASGI, UVICORN_WSGI):
     _mode = _backend.id
     EXAMPLES += [
-        Case(f"{_mode}-production", _backend, _UVICORN_PRODUCTION, "seed 001 Examples: Production", access_log=False),
+        Case(
+            f"{_mode}-production",
+            _backend,
+            _UVICORN_PRODUCTION,
+            "seed 001 Examples: Production",
+            access_log=False,
+        ),
         Case(
             f"{_mode}-behind-reverse-proxy",
             _backend,
             _UVICORN_PROXY,
             "seed 001 Examples: Behind Reverse Proxy",
-            proxy_headers=True,
+            # "forwarded-allow-ips": "*" trusts every peer, not only 127.0.0.1.
+            forwarded={"127.0.0.1": True, "127.0.0.2": True},
         ),
     ]
 # WebSockets need ASGI, so the WebSocket example runs on the ASGI backend only.
 EXAMPLES.append(
-    Case("uvicorn-asgi-websocket-support", UVICORN_ASGI, _UVICORN_WEBSOCKET, "seed 001 Examples: WebSocket Support")
+    Case(
+        "uvicorn-asgi-websocket-support",
+        UVICORN_ASGI,
+        _UVICORN_WEBSOCKET,
+        "seed 001 Examples: WebSocket Support",
+    )
 )
 
 # --- Seed 002: Granian -------------------------------------------------------------------------
@@ -140,7 +174,13 @@ EXAMPLES += [
     Case(
         "granian-asgi-high-performance",
         GRANIAN_ASGI,
-        {"address": "0.0.0.0", "port": "8000", "workers": "4", "blocking-threads": "2", "log-access": "False"},
+        {
+            "address": "0.0.0.0",
+            "port": "8000",
+            "workers": "4",
+            "blocking-threads": "2",
+            "log-access": "False",
+        },
         "seed 002 Examples: High-Performance ASGI",
         access_log=False,
     ),
@@ -218,8 +258,8 @@ ROWS: list[Case] = [
         backend,
         {key: value},
         f"seed {seed} Common ARGS row {key!r}",
-        # The documented default "False" means: do not trust proxy headers.
-        proxy_headers=False if key == "proxy-headers" else None,
+        # The documented default "False" means: trust proxy headers from no one.
+        forwarded={"127.0.0.1": False, "127.0.0.2": False} if key == "proxy-headers" else {},
         env=_ROW_ENV,
     )
     for seed, rows, backends in (
@@ -231,4 +271,3 @@ ROWS: list[Case] = [
 ]
 
 CASES: list[Case] = EXAMPLES + ROWS
-STOP_BACKENDS = {case.backend.id for case in CASES if case.stop_in_flight}

@@ -18,12 +18,12 @@ import signal
 import ssl
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+
 from harness import Child, free_port, process_group_alive, prodserver
 from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Backend, Case
 
@@ -86,13 +86,44 @@ def check_site(child: Child, http: httpx.Client, base: str, backend: Backend) ->
         expect(child, http.get(base + "/async/"), 200, "async hello")
 
 
-def check_forwarded(child: Child, http: httpx.Client, base: str, trusted: bool) -> None:
-    seen = http.get(base + "/whoami/", headers=FORWARDED)
+def check_forwarded(child: Child, base: str, source: str, trusted: bool) -> None:
+    """Send forwarded headers from ``source`` (a loopback address) and see what Django saw."""
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=10) as http:
+        seen = http.get(base + "/whoami/", headers=FORWARDED)
     expect(child, seen, 200)
-    wanted = {"remote_addr": "203.0.113.9", "secure": True} if trusted else {"remote_addr": "127.0.0.1", "secure": False}
+    if trusted:
+        wanted = {"remote_addr": "203.0.113.9", "secure": True}
+    else:
+        wanted = {"remote_addr": source, "secure": False}
     got = {key: seen.json()[key] for key in wanted}
     if got != wanted:
-        raise child.fail(f"with {FORWARDED} from 127.0.0.1 Django saw {got}, expected {wanted}")
+        raise child.fail(f"with {FORWARDED} from {source} Django saw {got}, expected {wanted}")
+
+
+def worker_count(master: int) -> int:
+    """Child processes of the server's master, not counting multiprocessing's resource tracker."""
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        if parent == master and b"resource_tracker" not in cmdline:
+            count += 1
+    return count
+
+
+def check_workers(child: Child, wanted: int, timeout: float = 30) -> None:
+    """The master ends up with exactly ``wanted`` worker processes (they may boot one by one)."""
+    deadline = time.monotonic() + timeout
+    while (found := worker_count(child.pid)) != wanted:
+        if time.monotonic() > deadline:
+            raise child.fail(f"{found} worker processes, expected {wanted}")
+        time.sleep(0.1)
 
 
 def stop_cleanly(child: Child, timeout: float = 40) -> None:
@@ -148,8 +179,10 @@ def test_spec_configuration_serves_and_stops(case: Case, migrated_sqlite: str) -
             if case.http2_only and first.http_version != "HTTP/2":
                 raise child.fail(f"served over {first.http_version}, expected HTTP/2")
             check_site(child, http, base, case.backend)
-            if case.proxy_headers is not None:
-                check_forwarded(child, http, base, trusted=case.proxy_headers)
+            if case.workers and Path("/proc/self/stat").exists():
+                check_workers(child, case.workers)
+            for source, trusted in case.forwarded.items():
+                check_forwarded(child, base, source, trusted)
         if case.stop_in_flight:
             stop_with_request_in_flight(child, base, http1, http2)
         else:
@@ -171,7 +204,8 @@ def test_granian_http2_refuses_http11(migrated_sqlite: str) -> None:
     """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    processes = {"web": {"BACKEND": GRANIAN_WSGI.path, "ARGS": {"http": "2", "workers": "1", "address": "127.0.0.1", "port": str(port)}}}
+    args = {"http": "2", "workers": "1", "address": "127.0.0.1", "port": str(port)}
+    processes = {"web": {"BACKEND": GRANIAN_WSGI.path, "ARGS": args}}
     with prodserver("web", processes=processes, db=migrated_sqlite) as child:
         with client(http1=False, http2=True) as h2:
             expect(child, wait_ready(child, h2, base + "/"), 200, INDEX_BODY)
@@ -184,7 +218,7 @@ def test_granian_http2_refuses_http11(migrated_sqlite: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key in PKCS#8 (the only key format granian reads)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -204,7 +238,9 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
@@ -221,17 +257,28 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
-    yield cert_path, key_path
+    return cert_path, key_path
 
 
 @pytest.mark.parametrize("backend", [GRANIAN_ASGI, GRANIAN_WSGI], ids=lambda b: b.id)
-def test_granian_tls_with_spec_ssl_keys(backend: Backend, self_signed: tuple[Path, Path], migrated_sqlite: str) -> None:
+def test_granian_tls_with_spec_ssl_keys(
+    backend: Backend, self_signed: tuple[Path, Path], migrated_sqlite: str
+) -> None:
     cert, key = self_signed
     port = free_port()
     base = f"https://127.0.0.1:{port}"
-    args = {"address": "127.0.0.1", "port": str(port), "workers": "1", "ssl-cert": str(cert), "ssl-key": str(key)}
+    # The spec's Granian row names; granian itself calls them --ssl-certificate/--ssl-keyfile.
+    args = {
+        "address": "127.0.0.1",
+        "port": str(port),
+        "workers": "1",
+        "ssl-cert": str(cert),
+        "ssl-key": str(key),
+    }
     trust = ssl.create_default_context(cafile=str(cert))
-    with prodserver("web", processes={"web": {"BACKEND": backend.path, "ARGS": args}}, db=migrated_sqlite) as child:
+    with prodserver(
+        "web", processes={"web": {"BACKEND": backend.path, "ARGS": args}}, db=migrated_sqlite
+    ) as child:
         with client(verify=trust) as https:
             first = wait_ready(child, https, base + "/")
             expect(child, first, 200, INDEX_BODY)
@@ -246,6 +293,20 @@ def test_granian_tls_with_spec_ssl_keys(backend: Backend, self_signed: tuple[Pat
             if negotiated.http_version != "HTTP/2":
                 raise child.fail(f"ALPN negotiated {negotiated.http_version}, expected HTTP/2")
         # The client really verifies: without our certificate as trust anchor it refuses.
-        with client(verify=ssl.create_default_context()) as untrusting, pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        refused = pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED")
+        with client(verify=ssl.create_default_context()) as untrusting, refused:
             untrusting.get(base + "/")
         stop_cleanly(child)
+
+
+def test_every_web_backend_is_stopped_with_a_request_in_flight() -> None:
+    """Guards the case list: each of the six spec web backends has its in-flight SIGTERM case."""
+    covered = {case.backend.id for case in CASES if case.stop_in_flight}
+    assert covered == {
+        "gunicorn",
+        "uvicorn-asgi",
+        "uvicorn-wsgi",
+        "granian-asgi",
+        "granian-wsgi",
+        "waitress",
+    }
