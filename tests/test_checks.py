@@ -33,6 +33,7 @@ from django_prodserver.backends.gunicorn import GunicornServer
 from harness import free_port, prodserver, run_manage
 
 SRC = Path(checks.__file__).parent
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 WAITRESS = "django_prodserver.backends.waitress.WaitressServer"
 UVICORN = "django_prodserver.backends.uvicorn.UvicornServer"
 GRANIAN = "django_prodserver.backends.granian.GranianWSGIServer"
@@ -125,6 +126,13 @@ def test_ids_are_written_only_in_checks_py() -> None:
         if path.name != "checks.py" and pattern.search(path.read_text())
     }
     assert elsewhere == {}
+
+
+def test_the_docs_list_every_check_as_declared() -> None:
+    text = DOCS.read_text()
+    missing = [spec.id for spec in checks.ALL if f"| `{spec.id}` | {spec.title} | {spec.hint} |" not in text]
+    assert missing == []
+    assert len(re.findall(r"^\| `prodserver\.[EW]\d{3}` \|", text, re.MULTILINE)) == len(checks.ALL)
 
 
 # ----- errors, as exact id lists ----------------------------------------------------------------

@@ -9,6 +9,7 @@ The sizing rule is tested against fake cgroup v1/v2 files.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,16 @@ def test_production_defaults_are_shown_and_each_can_be_replaced(backend: WebBack
         replaced = None if isinstance(value, bool) else 7
         replacing = sources(web(backend, {key: replaced if replaced is not None else not value}))
         assert ("default", f"default {key!r}") not in replacing.values(), (key, replacing)
+
+
+@pytest.mark.parametrize("backend", ["gunicorn", "uvicorn", "granian-asgi", "waitress"])
+def test_the_docs_list_each_production_default(backend: str) -> None:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "configuration.md").read_text()
+    documented = re.findall(rf"^\| {backend.split('-', maxsplit=1)[0]} \| `([^`]+)` \|", text, re.MULTILINE)
+    shown = [
+        option for option, origin, source in web(BY_ID[backend]).describe() if origin.startswith("default '")
+    ]
+    assert documented == shown
 
 
 @pytest.mark.parametrize("key", ["keep-alive", "timeout-keep-alive"])

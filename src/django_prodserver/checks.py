@@ -46,8 +46,8 @@ class CheckId:
 E001 = CheckId(
     "prodserver.E001",
     "PRODUCTION_PROCESSES is missing or malformed, or names an unknown process.",
-    "Each entry maps a process name to a dict with 'BACKEND' (a dotted path) and optional "
-    "'ARGS', 'APP', 'RESTART', 'STOP_SIGNAL', 'ONESHOT'; see docs/configuration.md.",
+    "Each entry maps a process name to a dict with 'BACKEND' (a dotted path) and optional keys "
+    "such as 'ARGS' and 'APP'; docs/configuration.md lists them all.",
 )
 E002 = CheckId(
     "prodserver.E002",
