@@ -87,3 +87,15 @@ def test_colour_only_on_a_terminal_unless_told(
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert use_colour(stream, **kwargs) is expected
+
+
+class ClosedPipe(io.BytesIO):
+    def write(self, data: object) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_output_does_not_stop_the_supervisor() -> None:
+    printer = Printer(ClosedPipe(), ["web"])
+    printer.feed("web", b"lost\n")
+    printer.system("still supervising")
+    assert printer.broken

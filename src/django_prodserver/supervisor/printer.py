@@ -47,15 +47,21 @@ class Printer:
                 text = f"\033[{code}m{text}\033[0m"
             self._prefix[name] = text.encode()
         self._partial: dict[str, bytes] = {}
+        self.broken = False
 
     def _lines(self, name: str, lines: Iterable[bytes]) -> bytes:
         prefix = self._prefix[name]
         return b"".join(prefix + line.decode("utf-8", "replace").encode("utf-8") + b"\n" for line in lines)
 
     def _emit(self, data: bytes) -> None:
-        if data:
-            self.stream.write(data)
-            self.stream.flush()
+        if data and not self.broken:
+            try:
+                self.stream.write(data)
+                self.stream.flush()
+            except OSError:
+                # The terminal closed or the reader of the pipe went away: the children
+                # keep running and being supervised; their output has nowhere to go.
+                self.broken = True
 
     def feed(self, name: str, data: bytes) -> None:
         """Print the complete lines in ``data``; keep an unfinished last line for later."""
