@@ -95,8 +95,13 @@ class WaitressServer(WebServerBackend):
         listen = settings.get("listen")
         if listen is None:
             # Waitress' own defaults, not the 127.0.0.1:8000 most servers use.
-            host, port = settings.get("host"), settings.get("port")
-            return [(str(host.value) if host else "0.0.0.0", int(port.value) if port else 8080)]
+            host_setting, port_setting = settings.get("host"), settings.get("port")
+            return [
+                (
+                    str(host_setting.value) if host_setting else "0.0.0.0",
+                    int(port_setting.value) if port_setting else 8080,
+                )
+            ]
         values = listen.value if isinstance(listen.value, (list, tuple)) else str(listen.value).split()
         found = []
         for item in values:
