@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core import checks
@@ -30,6 +30,9 @@ from django_prodserver.errors import (
     ProgramNotInstalled,
     StartupError,
 )
+
+if TYPE_CHECKING:
+    from django_prodserver.backends.web import WebServerBackend
 
 TAG = "prodserver"
 
@@ -222,17 +225,13 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     names, _ = _selected()  # setting errors are check_processes' to report
     messages: list[checks.CheckMessage] = []
     for backend, problem in _backends(names):
-        if problem is not None or not isinstance(backend, WebServerBackend):
-            continue
-        try:
-            if not backend.check():
-                messages.extend(_deploy_messages(backend))
-        except ProdserverError:
-            continue  # reported by check_processes
+        # A process with errors gets those from check_processes, and no guesses on top.
+        if problem is None and isinstance(backend, WebServerBackend) and not backend.check():
+            messages.extend(_deploy_messages(backend))
     return messages
 
 
-def _deploy_messages(backend: Any) -> list[checks.CheckMessage]:
+def _deploy_messages(backend: WebServerBackend) -> list[checks.CheckMessage]:
     messages = []
     name, program = backend.name, backend.program
     exposed = sorted({host for host, _ in backend.listen_addresses_resolved() if _all_interfaces(host)})
