@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from harness import Child, free_port, process_group_alive, prodserver
 from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Backend, Case
@@ -84,6 +85,20 @@ def check_site(child: Child, http: httpx.Client, base: str, backend: Backend) ->
         if "content-length" in stream.headers:
             raise child.fail(f"/stream/ was buffered: {dict(stream.headers)}")
         expect(child, http.get(base + "/async/"), 200, "async hello")
+
+
+def check_websocket(child: Child, url: str, tls: ssl.SSLContext | None = None) -> None:
+    """The ASGI pages promise WebSocket support: echo one message through testproject's /ws/echo/."""
+    from websockets.sync.client import connect
+
+    try:
+        with connect(url, ssl=tls, open_timeout=10, close_timeout=5) as socket:
+            socket.send("ping")
+            answer = socket.recv(timeout=10)
+    except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
+        raise child.fail(f"websocket {url} failed: {exc!r}") from None
+    if answer != "echo: ping":
+        raise child.fail(f"websocket {url} answered {answer!r}, expected 'echo: ping'")
 
 
 def check_forwarded(child: Child, base: str, source: str, trusted: bool) -> None:
@@ -179,6 +194,9 @@ def test_spec_configuration_serves_and_stops(case: Case, migrated_sqlite: str) -
             if case.http2_only and first.http_version != "HTTP/2":
                 raise child.fail(f"served over {first.http_version}, expected HTTP/2")
             check_site(child, http, base, case.backend)
+            # The websocket client speaks HTTP/1.1 only (WebSockets over HTTP/2 is RFC 8441).
+            if case.backend.asgi and not case.http2_only:
+                check_websocket(child, f"ws://127.0.0.1:{port}/ws/echo/")
             if case.workers and Path("/proc/self/stat").exists():
                 check_workers(child, case.workers)
             for source, trusted in case.forwarded.items():
@@ -283,6 +301,8 @@ def test_granian_tls_with_spec_ssl_keys(
             first = wait_ready(child, https, base + "/")
             expect(child, first, 200, INDEX_BODY)
             check_site(child, https, base, backend)
+            if backend.asgi:
+                check_websocket(child, f"wss://127.0.0.1:{port}/ws/echo/", tls=trust)
             # Django sees the TLS connection itself, no proxy header involved.
             if https.get(base + "/whoami/").json()["secure"] is not True:
                 raise child.fail("Django did not see the request as secure over TLS")
