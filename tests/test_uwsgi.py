@@ -1,0 +1,159 @@
+"""UWSGIServer: the real uWSGI binary through ``manage.py prodserver``, and its one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import MANAGE, TESTS_DIR, child_env, free_port, prodserver, run_manage
+from live_checks import page, sigterm_with_request_in_flight
+
+UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"
+
+FIXED = (
+    "--master --need-app --die-on-term '--hook-master-start=unix_signal:15 gracefully_kill_them_all' "
+    "--module=testproject.wsgi:application"
+)
+
+
+def web(args: Any = None, **entry: Any) -> dict[str, Any]:
+    return {"web": {"BACKEND": UWSGI, "ARGS": {} if args is None else args, **entry}}
+
+
+@pytest.mark.parametrize("listen", ["http-socket", "http"])
+def test_serves_wsgi_and_stops_gracefully_on_sigterm(listen: str) -> None:
+    # http-socket: the workers speak HTTP; http: uWSGI's own HTTP router in front of them.
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with prodserver("web", processes=web({listen: f"127.0.0.1:{port}", "processes": 2})) as child:
+        child.wait_http(f"{base}/")
+        page(child, f"{base}/", body="hello from testproject")
+        # uWSGI 2.0 reloads on SIGTERM and then kills workers mid-request; not here.
+        sigterm_with_request_in_flight(child, base)
+
+
+def test_an_app_that_fails_to_import_stops_uwsgi(tmp_path: Path) -> None:
+    # Without --need-app uWSGI keeps running in "dynamic mode" and answers 500 to everything.
+    (tmp_path / "brokenapp.py").write_text('raise RuntimeError("settings are broken")\napplication = None\n')
+    port = free_port()
+    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS_DIR)])}
+    processes = web({"http-socket": f"127.0.0.1:{port}", "processes": 1}, APP="brokenapp:application")
+    with prodserver("web", processes=processes, env=env) as child:
+        code = child.wait(60)
+        assert code == 22, child.output
+        assert "RuntimeError: settings are broken" in child.output
+
+
+def test_dry_run_shows_the_fixed_options_and_the_platform_contract() -> None:
+    result = run_manage(
+        "prodserver", "web", "--dry-run", processes=web(), env={"PORT": "8123", "WEB_CONCURRENCY": "3"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "uwsgi --http-socket=0.0.0.0:8123 --enable-threads --single-interpreter --vacuum --buffer-size=32768 "
+        f"--worker-reload-mercy=25 --processes=3 {FIXED}"
+    )
+
+
+def test_spellings_of_one_option_are_one_option() -> None:
+    # --workers is uWSGI's other name for --processes: ARGS' value replaces WEB_CONCURRENCY's.
+    result = run_manage(
+        "prodserver",
+        "web",
+        "--dry-run",
+        processes=web({"workers": 4, "need-app": False}),
+        env={"WEB_CONCURRENCY": "3"},
+    )
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert " --processes=4 " in first
+    assert "--processes=3" not in first
+    # need-app takes an optional value: False leaves the bare flag out.
+    assert "--need-app" not in first
+
+
+def test_own_master_start_hooks_keep_the_sigterm_mapping() -> None:
+    hook = "unix_signal:10 reload"
+    result = run_manage("prodserver", "web", "--dry-run", processes=web({"hook-master-start": hook}))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "'--hook-master-start=unix_signal:15 gracefully_kill_them_all' "
+        "'--hook-master-start=unix_signal:10 reload'"
+    ) in result.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            {"proceses": 2},
+            "Process 'web': ARGS key 'proceses' is not a uwsgi option; did you mean 'processes', "
+            "'http-processes' or 'spooler-processes'?",
+        ),
+        (
+            {"master": "yes please"},
+            "Process 'web': ARGS['master'] = 'yes please': '--master' is an on/off flag; use True or False, "
+            "not 'yes please'.",
+        ),
+        (
+            {"harakiri": True},
+            "Process 'web': ARGS['harakiri'] = True: '--harakiri' takes a value, not on/off (uwsgi would "
+            "read 'True' as its value); see 'uwsgi --help'.",
+        ),
+        (
+            {"processes": "four"},
+            "Process 'web': ARGS['processes'] = 'four' is not a number of processes; uwsgi would start "
+            "without any. Use a whole number of at least 1.",
+        ),
+        (
+            {"ini": "/nonexistent/uwsgi.ini"},
+            "Process 'web': ARGS['ini'] = '/nonexistent/uwsgi.ini' is rejected by uwsgi: realpath() of "
+            "/nonexistent/uwsgi.ini failed: No such file or directory",
+        ),
+        (
+            "--master=1 --http-socket=127.0.0.1:0",
+            "Process 'web': uwsgi rejects the options: option '--master' doesn't allow an argument",
+        ),
+    ],
+)
+def test_errors_name_the_setting(args: Any, message: str) -> None:
+    result = run_manage("prodserver", "web", processes=web(args), timeout=30)
+    assert (result.returncode, result.stderr) == (1, f"CommandError: {message}\n")
+
+
+def test_not_installed_names_the_extra(tmp_path: Path) -> None:
+    # A Python outside the venv (a link to the base interpreter) that still imports the
+    # project, Django and prodserver, with no uwsgi beside it or on PATH.
+    base_python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.symlink_to(base_python)
+    src = Path(__file__).resolve().parents[1] / "src"
+    env = child_env(web())
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), str(src), sysconfig.get_path("purelib")])
+    env["PATH"] = str(tmp_path / "bin")
+    env.pop("VIRTUAL_ENV", None)
+    probe = [str(python), "-c", "import sys, sysconfig; print(sysconfig.get_path('scripts'))"]
+    scripts = subprocess.run(probe, capture_output=True, text=True, env=env, check=True).stdout.strip()
+    if (Path(scripts) / "uwsgi").exists():
+        pytest.skip(f"uwsgi is installed for the base interpreter too ({scripts})")
+    result = subprocess.run(
+        [str(python), str(MANAGE), "prodserver", "web"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(TESTS_DIR),
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (
+        1,
+        "CommandError: Process 'web' uses UWSGIServer, but uwsgi is not installed: "
+        "pip install 'django-prodserver[uwsgi]'\n",
+    )
