@@ -29,6 +29,8 @@ class FakeChild:
     group_sent: list[tuple[float, int]] = field(default_factory=list)
     #: Whether processes other than the (dead) leader remain in the group.
     leftovers: bool = False
+    #: Leftovers that even SIGKILL does not remove (stuck in uninterruptible sleep).
+    unkillable: bool = False
     clock: FakeClock | None = None
 
     def send(self, sig: int) -> None:
@@ -36,7 +38,7 @@ class FakeChild:
 
     def signal_group(self, sig: int) -> None:
         self.group_sent.append((self.clock.now if self.clock else 0, sig))
-        if sig == KILL:
+        if sig == KILL and not self.unkillable:
             self.leftovers = False
 
     def group_alive(self) -> bool:
@@ -105,7 +107,7 @@ class World:
         self.run_timers(limit)
 
 
-WEB_WORKER = {"web": {}, "worker": {}}
+WEB_WORKER: dict[str, dict[str, object]] = {"web": {}, "worker": {}}
 
 
 def test_starts_each_process_and_then_sleeps_without_a_timer() -> None:
@@ -406,3 +408,36 @@ def test_unknown_pids_and_other_signals_change_nothing() -> None:
 
 def test_exit_codes_follow_the_shell_convention() -> None:
     assert [exit_code(c) for c in (0, 1, 255, -2, -9, -15)] == [0, 1, 255, 130, 137, 143]
+
+
+def test_a_group_that_survives_sigkill_is_left_after_a_grace_period() -> None:
+    world = World(WEB_WORKER, restart_delay=1, shutdown_timeout=10).start()
+    web = world.current("web")
+    web.leftovers = web.unkillable = True
+    world.at(5, "exit", "web", 1)
+    world.settle(30)
+    assert world.lines[-2:] == [
+        "20 web: process group 100 survived SIGKILL; leaving it",
+        "20 web started (pid 102)",
+    ]
+
+
+def test_sighup_while_oneshots_run_is_ignored() -> None:
+    world = World({"release": {"ONESHOT": True}, "web": {}}).start()
+    world.at(1, str(HUP))
+    assert world.lines[-1] == "1 SIGHUP ignored: the processes are still starting or already stopping"
+    assert world.current("release").sent == []
+
+
+def test_sigterm_while_leftovers_drain_cancels_the_restart_and_keeps_one_deadline() -> None:
+    world = World(WEB_WORKER, restart_delay=1, shutdown_timeout=25).start()
+    world.current("web").leftovers = True
+    world.at(10, "exit", "web", 1)  # draining until 35 at the latest
+    world.at(20, str(TERM))  # the shared deadline is 45; the earlier drain deadline stays
+    world.at(21, "exit", "worker", 0)
+    world.settle(100)
+    assert world.children[0].group_sent == [(10, TERM), (35, KILL)]
+    assert world.pids("web") == [100]
+    assert world.manager.finished
+    # The failure was being handled (a restart); the stop itself was clean.
+    assert world.manager.returncode == 0
