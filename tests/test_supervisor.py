@@ -384,7 +384,7 @@ def test_bad_supervisor_settings(value: Any, message: str) -> None:
     [
         (
             ["migrate", "--frob"],
-            "Process 'release': manage.py migrate rejects the options: unrecognized arguments: --frob",
+            "Process 'release': migrate rejects the options: unrecognized arguments: --frob",
         ),
         (["migrat"], "Process 'release': 'migrat' is not a management command; did you mean 'migrate'?"),
         (
