@@ -73,7 +73,9 @@ class Command(BaseCommand):
             errors = process_errors(scope)
             if errors:
                 raise CommandError("\n".join(map(str, errors)))
-        with only_processes(scope):
+        # The processes in scope were just checked: Django's own run (all other checks)
+        # need not validate them a second time.
+        with only_processes(()):
             return super().execute(*args, **options)
 
     def handle(self, *args: Any, **options: Any) -> None:
