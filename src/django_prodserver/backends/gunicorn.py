@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
-from django_prodserver.args import Setting
+from django_prodserver.args import Setting, is_unset
+from django_prodserver.backends._gunicorn_workers import (
+    WorkerClassError,
+    configured_worker_class,
+    is_asgi_worker,
+    load_worker_class,
+)
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.errors import OptionError, ProgramNotInstalled
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 
@@ -33,6 +41,37 @@ class GunicornServer(WebServerBackend):
         from gunicorn.config import Config
 
         return from_argparse("gunicorn", Config(prog="gunicorn").parser(), skip={"args"})
+
+    # ----- the worker class decides the application (see _gunicorn_workers) ------------------
+
+    def worker_class(self) -> str:
+        """The worker class from the backend, ARGS, the command line or GUNICORN_CMD_ARGS."""
+        argv: list[str] = []
+        raw = self._raw_args()
+        pairs = [*self.fixed_options().items(), *((self._dict_args() or {}).items() if raw is None else ())]
+        for key, value in pairs:
+            if self.schema_dest(str(key)) == "worker_class" and not is_unset(value):
+                argv.append(f"--worker-class={value}")
+        argv += raw or []
+        argv += [a for s in self._override_settings() if s.option.dest == "worker_class" for a in s.argv()]
+        return configured_worker_class(argv, os.environ.get("GUNICORN_CMD_ARGS", ""))
+
+    def serves(self) -> Literal["wsgi", "asgi"]:
+        return "asgi" if is_asgi_worker(self.worker_class()) else "wsgi"
+
+    def sizing(self) -> str:
+        # An ASGI worker runs an event loop: one per CPU, not 2 x CPU + 1.
+        return "async" if self.serves() == "asgi" else self.worker_kind
+
+    def validate(self) -> list[str]:
+        argv = super().validate()
+        value = self.worker_class()
+        try:
+            load_worker_class(value)
+        except WorkerClassError as exc:
+            # Gunicorn would fail only after start-up, in its master.
+            raise OptionError(f"Process {self.name!r}: gunicorn worker class {value!r} {exc}") from None
+        return argv
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         return {"bind": f"0.0.0.0:{port}"}
@@ -98,3 +137,26 @@ class GunicornServer(WebServerBackend):
 
         ExplicitArgvApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="gunicorn").run()
         return 0
+
+
+class GunicornUvicornServer(GunicornServer):
+    """Gunicorn's process manager running uvicorn's event loop, serving the ASGI application."""
+
+    extra = "uvicorn-worker"
+    interface = "asgi"
+    worker_module = "uvicorn_worker"
+
+    def ensure_installed(self) -> None:
+        super().ensure_installed()
+        try:
+            __import__(self.worker_module)
+        except ModuleNotFoundError as exc:
+            if exc.name != self.worker_module:
+                raise
+            raise ProgramNotInstalled(
+                f"Process {self.name!r} uses {type(self).__name__}, but uvicorn-worker is not "
+                f"installed: pip install 'django-prodserver[{self.extra}]'"
+            ) from None
+
+    def fixed_options(self) -> Mapping[str, Any]:
+        return {**super().fixed_options(), "worker-class": "uvicorn_worker.UvicornWorker"}
