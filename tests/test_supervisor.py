@@ -452,3 +452,16 @@ def test_started_with_python_m_django_the_children_are_too() -> None:
         assert_no_orphans(sup, started(sup, "one") + started(sup, "two"))
     finally:
         sup.kill_group()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
+def test_children_stop_when_the_supervisor_is_killed() -> None:
+    """Even SIGKILL, which the supervisor cannot catch, leaves no child running orphaned."""
+    processes = {"one": chatty(), "two": chatty(STOP_SIGNAL="SIGINT")}
+    with prodserver("one", "two", processes=processes) as sup:
+        sup.wait_for_line("one    | ready")
+        sup.wait_for_line("two    | ready")
+        children = started(sup, "one") + started(sup, "two")
+        os.kill(sup.pid, signal.SIGKILL)
+        assert sup.wait(10) == -signal.SIGKILL
+        assert_no_orphans(sup, children)

@@ -51,7 +51,8 @@ class ChildLike(Protocol):
     def group_alive(self) -> bool: ...
 
 
-ProcessCtor = Callable[[str, Sequence[str], Mapping[str, str]], ChildLike]
+#: (name, argv, environment, stop signal) → a started child.
+ProcessCtor = Callable[[str, Sequence[str], Mapping[str, str], int], ChildLike]
 
 
 class Loop:
@@ -79,7 +80,7 @@ class Loop:
         self.manager = Manager(processes, timing, spawn=self._spawn, clock=clock, say=printer.system)
 
     def _spawn(self, config: ProcessConfig) -> ChildLike:
-        child = self._ctor(config.name, self._argv(config), self._env)
+        child = self._ctor(config.name, self._argv(config), self._env, config.stop_signal)
         self._children[child.pid] = child
         self._reading.append(child)
         self._selector.register(child.fileno(), selectors.EVENT_READ, child)

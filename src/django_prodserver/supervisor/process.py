@@ -8,10 +8,12 @@ whole group: a server master and the workers it forked go together.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
 
@@ -46,10 +48,41 @@ def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str
     return env
 
 
+def _die_with_parent(sig: int) -> Callable[[], None] | None:
+    """Linux: the child gets ``sig`` if we die, even by SIGKILL, so it never runs on orphaned.
+
+    Set between fork and exec (``prctl(PR_SET_PDEATHSIG)`` survives exec); if we died before
+    that, the check of the parent pid catches it.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), sig)
+
+    return preexec
+
+
+PR_SET_PDEATHSIG = 1
+
+
 class Child:
     """A started child. ``pid`` doubles as its process group id."""
 
-    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ) -> None:
         self.name = name
         self._popen = subprocess.Popen(
             list(argv),
@@ -58,6 +91,7 @@ class Child:
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             start_new_session=True,
+            preexec_fn=_die_with_parent(stop_signal),  # noqa: PLW1509 - the supervisor has no threads
         )
         self.pid = self._popen.pid
         self._stdout: IO[bytes] = self._popen.stdout  # type: ignore[assignment]  # stdout=PIPE
