@@ -125,7 +125,7 @@ class ProgramBackend(BaseServerBackend):
     def _unknown(self, key: str) -> str:
         suggestions = self.schema.suggest(self.aliases.get(normalize_key(key), key))
         hint = (
-            "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
+            "did you mean " + " or ".join(", ".join(map(repr, suggestions)).rsplit(", ", 1)) + "?"
             if suggestions
             else f"see '{self.program} --help' for its options."
         )

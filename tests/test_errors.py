@@ -1,0 +1,372 @@
+"""Every way ``manage.py prodserver`` can be misconfigured, through the real command.
+
+Each case runs ``manage.py prodserver …`` in a subprocess and asserts the whole of stderr:
+one or two lines that name the process and the setting and say how to fix it, a non-zero
+exit and no traceback (``--traceback`` brings one back). A backend module that is broken
+itself is the exception: its traceback is the user's best clue, so it is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from harness import TESTS_DIR, free_port, run_manage
+
+pytestmark = pytest.mark.lowest
+
+GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
+UVICORN = "django_prodserver.backends.uvicorn.UvicornServer"
+GRANIAN_ASGI = "django_prodserver.backends.granian.GranianASGIServer"
+GRANIAN_WSGI = "django_prodserver.backends.granian.GranianWSGIServer"
+WAITRESS = "django_prodserver.backends.waitress.WaitressServer"
+
+EXAMPLE_BACKEND = "'django_prodserver.backends.gunicorn.GunicornServer'"
+
+
+def fails(*args: str, **env: Any) -> subprocess.CompletedProcess[str]:
+    # Short timeout: every case fails before a server would start.
+    result = run_manage("prodserver", *args, timeout=30, **env)
+    assert result.returncode != 0, f"exit 0\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def assert_error(result: subprocess.CompletedProcess[str], message: str) -> None:
+    assert result.stderr == f"CommandError: {message}\n"
+    assert result.returncode == 1
+
+
+#: PRODUCTION_PROCESSES deleted from the settings (the test settings drop it when the JSON is null).
+MISSING = object()
+
+
+def setting(processes: Any) -> dict[str, Any]:
+    """run_manage keyword arguments that give PRODUCTION_PROCESSES this value."""
+    if processes is MISSING:
+        return {"env": {"PRODSERVER_TEST_PROCESSES": "null"}}
+    return {"processes": processes}
+
+
+def web(backend: str = GUNICORN, **entry: Any) -> dict[str, Any]:
+    return {"web": {"BACKEND": backend, **entry}}
+
+
+# ----- the setting itself --------------------------------------------------------------------
+
+
+def test_unknown_process_name_lists_the_configured_ones() -> None:
+    processes = {"web": {"BACKEND": GUNICORN}, "worker": {"BACKEND": GUNICORN}}
+    assert_error(
+        fails("wbe", processes=processes),
+        "No process named 'wbe' in PRODUCTION_PROCESSES; configured: 'web', 'worker'.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("processes", "message"),
+    [
+        (
+            MISSING,
+            "The PRODUCTION_PROCESSES setting is missing: define it in your settings, e.g. "
+            f"PRODUCTION_PROCESSES = {{'web': {{'BACKEND': {EXAMPLE_BACKEND}}}}}.",
+        ),
+        ({}, "The PRODUCTION_PROCESSES setting is empty: add at least one process, e.g. 'web'."),
+        (
+            ["web"],
+            "The PRODUCTION_PROCESSES setting must be a dict of process name -> config, not list.",
+        ),
+        (
+            "web",
+            "The PRODUCTION_PROCESSES setting must be a dict of process name -> config, not str.",
+        ),
+    ],
+    ids=["missing", "empty", "list", "str"],
+)
+def test_a_missing_or_malformed_setting(processes: Any, message: str) -> None:
+    assert_error(fails("web", **setting(processes)), message)
+    assert_error(fails(**setting(processes)), message)
+
+
+def test_a_process_that_is_not_a_dict() -> None:
+    assert_error(
+        fails("web", processes={"web": GUNICORN}),
+        "PRODUCTION_PROCESSES['web'] must be a dict with at least 'BACKEND', not str.",
+    )
+
+
+def test_a_process_without_backend() -> None:
+    assert_error(
+        fails("web", processes={"web": {"ARGS": {"workers": 2}}}),
+        f"PRODUCTION_PROCESSES['web'] has no 'BACKEND': set it to a dotted path such as {EXAMPLE_BACKEND}.",
+    )
+
+
+def test_args_of_the_wrong_type() -> None:
+    assert_error(
+        fails("web", processes=web(ARGS=8)),
+        "PRODUCTION_PROCESSES['web']['ARGS'] must be a dict (or a list/string of raw arguments), not int.",
+    )
+
+
+# ----- BACKEND -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("backend", "problem"),
+    [
+        (
+            "django_prodserver.backends.gunicron.GunicornServer",
+            "no module named 'django_prodserver.backends.gunicron'",
+        ),
+        ("myproject.servers.Server", "no module named 'myproject'"),
+        (
+            "django_prodserver.backends.gunicorn.GunicornServr",
+            "module 'django_prodserver.backends.gunicorn' has no attribute 'GunicornServr'",
+        ),
+    ],
+    ids=["typo-in-module", "missing-package", "missing-class"],
+)
+def test_a_backend_path_that_does_not_import(backend: str, problem: str) -> None:
+    assert_error(
+        fails("web", processes=web(backend)),
+        f"Process 'web': BACKEND {backend!r} cannot be imported ({problem}); "
+        f"check the dotted path, e.g. {EXAMPLE_BACKEND}.",
+    )
+
+
+def test_a_backend_that_is_not_a_backend_class() -> None:
+    backend = "django_prodserver.conf.get_process"
+    assert_error(
+        fails("web", processes=web(backend)),
+        f"Process 'web': BACKEND {backend!r} is not a backend class "
+        "(a subclass of django_prodserver.backends.base.BaseServerBackend).",
+    )
+
+
+def test_a_backend_module_that_fails_while_importing_keeps_its_traceback() -> None:
+    # testproject/broken_backend.py exists but imports a package that does not: that is a bug
+    # in the user's module, not a wrong path, so the real traceback is shown.
+    result = fails("web", processes=web("testproject.broken_backend.Server"))
+    assert result.stderr.startswith("Traceback (most recent call last):\n"), result.stderr
+    assert 'testproject/broken_backend.py", line 7, in <module>' in result.stderr
+    assert result.stderr.endswith(
+        "ModuleNotFoundError: No module named 'prodserver_test_missing_dependency'\n"
+    ), result.stderr
+
+
+# ----- the program ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", [GRANIAN_ASGI, GRANIAN_WSGI])
+def test_the_program_not_installed(backend: str) -> None:
+    # tests/shims/without_granian/ goes first on the path: importing granian fails exactly as
+    # it does when the package is absent, while the rest of the environment stays real.
+    shim = TESTS_DIR / "shims" / "without_granian"
+    pythonpath = os.pathsep.join([str(shim), str(TESTS_DIR)])
+    result = fails("web", processes=web(backend), env={"PYTHONPATH": pythonpath})
+    assert_error(
+        result,
+        f"Process 'web' uses {backend.rpartition('.')[2]}, but granian is not installed: "
+        "pip install 'django-prodserver[granian]'",
+    )
+
+
+def test_an_unknown_args_key_suggests_the_option() -> None:
+    assert_error(
+        fails("web", processes=web(ARGS={"work": 4})),
+        "Process 'web': ARGS key 'work' is not a gunicorn option; did you mean 'workers'?",
+    )
+
+
+def test_an_unknown_args_key_without_a_close_match_points_at_help() -> None:
+    assert_error(
+        fails("web", processes=web(UVICORN, ARGS={"frobnicate": 1})),
+        "Process 'web': ARGS key 'frobnicate' is not a uvicorn option; see 'uvicorn --help' for its options.",
+    )
+
+
+def test_an_unknown_command_line_option_suggests_the_option() -> None:
+    assert_error(
+        fails("web", "--keepalive=5", processes=web()),
+        "Process 'web': command-line option '--keepalive=5' is not a gunicorn option; "
+        "did you mean 'keep-alive'?",
+    )
+
+
+@pytest.mark.parametrize(
+    ("backend", "args", "message"),
+    [
+        (
+            GUNICORN,
+            {"workers": "four"},
+            "ARGS['workers'] = 'four' is rejected by gunicorn: "
+            "argument -w/--workers: invalid int value: 'four'",
+        ),
+        (
+            GUNICORN,
+            {"workers": -1},
+            "ARGS['workers'] = -1 is rejected by gunicorn: Value must be positive: -1",
+        ),
+        (
+            UVICORN,
+            {"log-level": "INFO"},
+            "ARGS['log-level'] = 'INFO' is rejected by uvicorn: Invalid value for '--log-level': "
+            "'INFO' is not one of 'critical', 'error', 'warning', 'info', 'debug', 'trace'.",
+        ),
+        (
+            GRANIAN_WSGI,
+            {"workers": 0},
+            "ARGS['workers'] = 0 is rejected by granian: Invalid value for '--workers': "
+            "0 is not in the range x>=1.",
+        ),
+        (
+            WAITRESS,
+            {"threads": "many"},
+            "ARGS['threads'] = 'many' is rejected by waitress-serve: "
+            "invalid literal for int() with base 10: 'many'",
+        ),
+    ],
+    ids=["gunicorn-type", "gunicorn-validator", "uvicorn-choice", "granian-range", "waitress-type"],
+)
+def test_a_value_the_program_rejects(backend: str, args: Mapping[str, Any], message: str) -> None:
+    assert_error(fails("web", processes=web(backend, ARGS=args)), f"Process 'web': {message}")
+
+
+def test_options_the_program_rejects_only_together() -> None:
+    # No single key is wrong, so the message names the program's objection.
+    args = {"host": "127.0.0.1", "listen": f"127.0.0.1:{free_port()}"}
+    assert_error(
+        fails("web", processes=web(WAITRESS, ARGS=args)),
+        "Process 'web': waitress-serve rejects the options: host or port may not be set if listen is set.",
+    )
+
+
+def test_a_bad_value_on_the_command_line_names_the_option() -> None:
+    assert_error(
+        fails("web", "--workers", "four", processes=web()),
+        "Process 'web': command-line option '--workers four' = 'four' is rejected by gunicorn: "
+        "argument -w/--workers: invalid int value: 'four'",
+    )
+
+
+# ----- the port ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("backend", "address"),
+    [
+        (GUNICORN, lambda port: {"bind": f"127.0.0.1:{port}"}),
+        (UVICORN, lambda port: {"host": "127.0.0.1", "port": port}),
+        (GRANIAN_ASGI, lambda port: {"address": "127.0.0.1", "port": port}),
+        (WAITRESS, lambda port: {"listen": f"127.0.0.1:{port}"}),
+    ],
+    ids=["gunicorn", "uvicorn", "granian", "waitress"],
+)
+def test_port_already_in_use(backend: str, address: Any, taken_port: int) -> None:
+    assert_error(
+        fails("web", processes=web(backend, ARGS=address(taken_port))),
+        f"Process 'web': cannot listen on 127.0.0.1:{taken_port}: the address is already in use; "
+        "stop the other server or choose another port (ARGS, a command-line override, or PORT).",
+    )
+
+
+def test_port_in_use_through_the_platform_port(taken_port: int) -> None:
+    # PORT listens on all interfaces, which includes the loopback socket the test holds.
+    result = fails("web", processes=web(), env={"PORT": str(taken_port)})
+    assert_error(
+        result,
+        f"Process 'web': cannot listen on 0.0.0.0:{taken_port}: the address is already in use; "
+        "stop the other server or choose another port (ARGS, a command-line override, or PORT).",
+    )
+
+
+# ----- the application -----------------------------------------------------------------------
+
+
+def test_app_names_a_module_that_does_not_exist() -> None:
+    assert_error(
+        fails("web", processes=web(APP="mysite.wsgi.application")),
+        "Process 'web': APP 'mysite.wsgi.application' cannot be loaded: there is no module 'mysite.wsgi'; "
+        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.wsgi:application').",
+    )
+
+
+def test_app_names_an_attribute_the_module_does_not_define() -> None:
+    assert_error(
+        fails("web", processes=web(UVICORN, APP="testproject.asgi:app")),
+        "Process 'web': APP 'testproject.asgi:app' cannot be loaded: "
+        "module 'testproject.asgi' defines no 'app'; "
+        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.asgi:application').",
+    )
+
+
+def test_wsgi_application_setting_is_wrong() -> None:
+    assert_error(
+        fails("web", processes=web(), settings={"WSGI_APPLICATION": "testproject.wsgi.app"}),
+        "Process 'web': WSGI_APPLICATION 'testproject.wsgi.app' cannot be loaded: "
+        "module 'testproject.wsgi' defines no 'app'; "
+        "fix the WSGI_APPLICATION setting (e.g. 'mysite.wsgi.application') or set 'APP'.",
+    )
+
+
+def test_wsgi_application_setting_is_missing() -> None:
+    assert_error(
+        fails("web", processes=web(WAITRESS), settings={"WSGI_APPLICATION": None}),
+        "Process 'web' serves the WSGI application, but WSGI_APPLICATION is not set: "
+        "add WSGI_APPLICATION = 'mysite.wsgi.application' to your settings (or set 'APP').",
+    )
+
+
+def test_asgi_application_not_found() -> None:
+    assert_error(
+        fails("web", processes=web(UVICORN), settings={"WSGI_APPLICATION": None}),
+        "Process 'web' serves the ASGI application, but none was found: "
+        "set ASGI_APPLICATION = 'mysite.asgi.application' in your settings (or set 'APP').",
+    )
+
+
+def test_asgi_application_setting_is_wrong() -> None:
+    assert_error(
+        fails("web", processes=web(GRANIAN_ASGI), settings={"ASGI_APPLICATION": "testproject.asgi.app"}),
+        "Process 'web': ASGI_APPLICATION 'testproject.asgi.app' cannot be loaded: "
+        "module 'testproject.asgi' defines no 'app'; "
+        "fix the ASGI_APPLICATION setting (e.g. 'mysite.asgi.application') or set 'APP'.",
+    )
+
+
+# ----- traceback on request, help always -----------------------------------------------------
+
+
+def test_traceback_option_shows_the_traceback() -> None:
+    result = fails("web", "--traceback", processes=web(ARGS={"work": 4}))
+    assert result.stderr.startswith("Traceback (most recent call last):\n"), result.stderr
+    assert result.stderr.endswith(
+        "django.core.management.base.CommandError: "
+        "Process 'web': ARGS key 'work' is not a gunicorn option; did you mean 'workers'?\n"
+    ), result.stderr
+
+
+@pytest.mark.parametrize(
+    "processes",
+    [MISSING, {}, ["web"], {"web": {}}, {"web": {"BACKEND": "nosuch.Backend"}}],
+    ids=["missing", "empty", "list", "no-backend", "bad-backend"],
+)
+def test_help_works_with_a_broken_setting(processes: Any) -> None:
+    result = run_manage("help", "prodserver", timeout=30, **setting(processes))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: manage.py prodserver "), result.stdout
+    assert "--dry-run" in result.stdout
+    assert result.stderr == ""
