@@ -75,7 +75,12 @@ def load_worker_class(value: str) -> type:
         lines = [line.strip(" []") for line in str(exc).strip().splitlines() if line.strip(" []")]
         reason = lines[-1] if lines else type(exc).__name__
         module = _dotted(value).partition(":")[0]
-        hint = INSTALL_HINTS.get(module.split(".")[0], "give gunicorn's name or the dotted path of the class")
+        if value.lstrip("#") in _builtin():
+            hint = f"gunicorn's {value!r} worker needs a library that is not installed (see gunicorn's docs)"
+        else:
+            hint = INSTALL_HINTS.get(
+                module.split(".")[0], "give gunicorn's name or the dotted path of the class"
+            )
         raise WorkerClassError(f"cannot be loaded ({reason}); {hint}.") from None
 
 
