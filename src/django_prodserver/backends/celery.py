@@ -1,0 +1,251 @@
+"""Celery: the worker, beat and Flower, run in this process through Celery's own command group.
+
+``APP`` names the Celery application (``"config.celery.app"``); ARGS are the subcommand's own
+options, read from its click parameters (Flower's from tornado's option registry, which is
+what Flower parses). The worker's shutdown is chosen by ``SHUTDOWN`` (see :mod:`._celery_shutdown`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django_prodserver.application import to_target
+from django_prodserver.backends import _celery_shutdown as shutdown
+from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends.worker import WorkerBackend, unreachable
+from django_prodserver.errors import AppImportError, StartupError
+from django_prodserver.importing import NotFound, import_path
+from django_prodserver.schemas import Option, OptionSchema, from_click
+
+if TYPE_CHECKING:
+    import click
+    from celery import Celery
+
+APP_EXAMPLE = "config.celery.app"
+
+
+def load_app(process: str, path: Any) -> Celery:
+    """Import the Celery app ``APP`` names; a wrong path and a module that raises read differently."""
+    from celery import Celery
+
+    if not path:
+        raise AppImportError(
+            f"Process {process!r} needs 'APP', the import path of your Celery app, "
+            f"e.g. 'APP': {APP_EXAMPLE!r}."
+        )
+    try:
+        app = import_path(str(path))
+    except NotFound as exc:
+        raise AppImportError(
+            f"Process {process!r}: APP {path!r} cannot be imported ({exc}); set it to the import "
+            f"path of your Celery app, e.g. {APP_EXAMPLE!r}."
+        ) from None
+    except Exception as exc:
+        raise AppImportError(
+            f"Process {process!r}: importing APP {path!r} raised {type(exc).__name__}: {exc} "
+            f"({_where(exc)}); fix that module (--traceback shows the whole traceback)."
+        ) from exc
+    if not isinstance(app, Celery):
+        raise AppImportError(
+            f"Process {process!r}: APP {path!r} is a {type(app).__name__}, not a Celery app; "
+            f"point it at the Celery(...) instance, e.g. {APP_EXAMPLE!r}."
+        )
+    return app
+
+
+def _where(exc: BaseException) -> str:
+    """``file, line N`` of the user's code that raised, without a traceback."""
+    import os
+    import traceback
+
+    if isinstance(exc, SyntaxError) and exc.filename:
+        filename, line = exc.filename, exc.lineno
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        if not frames:
+            return "no traceback"
+        filename, line = frames[-1].filename, frames[-1].lineno
+    relative = os.path.relpath(filename)
+    return f"{filename if relative.startswith('..') else relative}, line {line}"
+
+
+@contextlib.contextmanager
+def _as_group_app(app: Celery) -> Iterator[click.Group]:
+    """Celery's command group with ``app`` as its ``-A`` default, as ``app.start()`` sets it."""
+    from celery.bin.celery import celery as group
+
+    group.params[0].default = app
+    try:
+        yield group
+    finally:
+        group.params[0].default = None
+
+
+class _CeleryBackend(WorkerBackend):
+    module = "celery"
+    extra = "celery"
+    distribution = "Celery"
+    #: The ``celery`` subcommand this backend runs.
+    subcommand: ClassVar[str] = ""
+
+    _app: Celery | None = None
+
+    def app_path(self) -> Any:
+        return self.process.app if self.process else self.server_args.get("APP")
+
+    def celery_app(self) -> Celery:
+        if self._app is None:
+            self.ensure_installed()
+            self._app = load_app(self.name, self.app_path())
+        return self._app
+
+    def preconditions(self) -> None:
+        self.celery_app()
+
+    def click_command(self) -> click.Command:
+        from celery.bin.celery import celery as group
+
+        command: click.Command = group.commands[self.subcommand]
+        return command
+
+    def load_schema(self) -> OptionSchema:
+        # --detach would daemonize and leave the supervisor (or the platform) nothing to watch.
+        return from_click(self.program, self.click_command(), skip={"detach"})
+
+    def comma_separated(self) -> set[str]:
+        from celery.bin.base import CommaSeparatedList
+
+        return {str(p.name) for p in self.click_command().params if isinstance(p.type, CommaSeparatedList)}
+
+    def parse(self, argv: list[str]) -> None:
+        import click
+        from celery.bin.base import CLIContext
+
+        app = self.celery_app()
+        with _as_group_app(app) as group:
+            try:
+                parent = group.make_context("celery", [self.subcommand])
+                # The subcommand's option callbacks look for the app on the context object.
+                parent.obj = CLIContext(app=app, no_color=True, workdir=None, quiet=True)
+                with parent:
+                    self.click_command().make_context(self.subcommand, list(argv), parent=parent)
+            except click.exceptions.Exit:
+                return
+            except click.ClickException as exc:
+                raise ParserRejected(exc.format_message()) from None
+
+    def run(self, argv: list[str]) -> int:
+        with _as_group_app(self.celery_app()) as group:
+            status = group.main(args=[self.subcommand, *argv], prog_name="celery", standalone_mode=False)
+        return status if isinstance(status, int) else 0
+
+    def command(self) -> list[str]:
+        return ["celery", "-A", to_target(str(self.app_path())), self.subcommand, *self.prep_server_args()]
+
+    def defaults(self) -> Mapping[str, Any]:
+        # Celery logs at WARNING by default: not even "ready", nor a task received or done.
+        return {"loglevel": "INFO"}
+
+    def preflight(self) -> None:
+        """Say which broker is down, in one line, instead of retrying forever."""
+        from kombu.utils.url import maybe_sanitize_url
+
+        app = self.celery_app()
+        connection = app.connection_for_read(connect_timeout=5)
+        url = maybe_sanitize_url(connection.as_uri(include_password=True))
+
+        def connect() -> None:
+            try:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
+            finally:
+                connection.release()
+
+        problem = unreachable(connect)
+        if problem:
+            raise StartupError(
+                f"Process {self.name!r}: cannot reach the Celery broker at {url}: {problem}; "
+                "start it, or fix the app's broker_url (CELERY_BROKER_URL)."
+            )
+
+
+class CeleryWorker(_CeleryBackend):
+    program = "celery worker"
+    subcommand = "worker"
+
+    def preconditions(self) -> None:
+        super().preconditions()
+        shutdown.mode(self)
+
+    def run(self, argv: list[str]) -> int:
+        shutdown.prepare(self, self.celery_app())
+        return super().run(argv)
+
+    def notes(self) -> list[str]:
+        return shutdown.notes(self, self.celery_app())
+
+    def command(self) -> list[str]:
+        return [*shutdown.environment_prefix(self), *super().command()]
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        return [*super().describe(), *shutdown.describe(self, self.celery_app())]
+
+
+class CeleryBeat(_CeleryBackend):
+    program = "celery beat"
+    subcommand = "beat"
+
+
+class CeleryFlower(_CeleryBackend):
+    """Flower: its options are tornado options, which Flower keeps only if it knows the name.
+
+    An unknown name would be dropped silently, so we validate against tornado's registry.
+    """
+
+    program = "celery flower"
+    subcommand = "flower"
+    module = "flower"
+    extra = "flower"
+    distribution = "Flower"
+
+    def load_schema(self) -> OptionSchema:
+        options = []
+        for key, option in _tornado_options().items():
+            if option.name == "help" or option.type not in (str, int, float, bool):
+                continue  # e.g. format_task: a Python function, set only in a config file
+            # Every tornado option takes "--name=value", booleans included ("--persistent=False").
+            options.append(
+                Option(option.name, f"--{key}", True, help=option.help or "", default=option.default)
+            )
+        return OptionSchema(self.program, options)
+
+    def comma_separated(self) -> set[str]:
+        return {option.name for option in _tornado_options().values() if option.multiple}
+
+    def defaults(self) -> Mapping[str, Any]:
+        # Flower's own default address '' listens on every interface, with no authentication.
+        return {"address": "127.0.0.1"}
+
+    def parse(self, argv: list[str]) -> None:
+        from tornado.options import Error, OptionParser
+
+        # A private registry with the same definitions: parsing the global one would set values.
+        private = OptionParser()  # defines --help itself
+        for option in _tornado_options().values():
+            if option.name == "help":
+                continue
+            private.define(option.name, type=option.type, multiple=option.multiple, help=option.help)
+        try:
+            private.parse_command_line(["flower", *argv], final=False)
+        except Error as exc:
+            raise ParserRejected(str(exc)) from None
+        except ValueError as exc:
+            raise ParserRejected(str(exc)) from None
+
+
+def _tornado_options() -> dict[str, Any]:
+    import flower.command  # noqa: F401  (defines Flower's options on tornado's registry)
+    from tornado.options import options
+
+    return dict(options._options)

@@ -1,0 +1,176 @@
+"""What background-worker backends share, and the base for workers that are management commands.
+
+Workers are not web servers: no port, no ``PORT``/``WEB_CONCURRENCY`` contract, no app target.
+What they do need is checked before the program's parser runs (its Django app installed, its
+``APP`` importable), so each problem reads as one line naming the setting to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django_prodserver.backends.program import ParserRejected, ProgramBackend
+from django_prodserver.errors import ProdserverError, ProgramNotInstalled, StartupError
+from django_prodserver.schemas import OptionSchema, from_argparse
+
+if TYPE_CHECKING:
+    from django.core.management.base import BaseCommand
+    from django.db.models import Model
+
+#: How long a broker or database may take to answer before we call it unreachable.
+REACH_TIMEOUT = 5.0
+
+
+def unreachable(probe: Callable[[], object], timeout: float = REACH_TIMEOUT) -> str | None:
+    """Why ``probe()`` failed, ``"no answer within N s"``, or None when it succeeded.
+
+    The probe runs in a daemon thread so a host that accepts connections and never answers
+    cannot hang the start: the worker's own retry loop would otherwise wait forever.
+    """
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            probe()
+        except Exception as exc:
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=attempt, name="prodserver-reach", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        return f"no answer within {timeout:g} s"
+    error = outcome[0]
+    if error is None:
+        return None
+    # Drivers add hints on further lines (psycopg's "Is the server running…"); keep one line.
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def require_tables(process: str, model: type[Model], program: str) -> None:
+    """The database that holds ``model`` answers and has its table (else: one line, not a traceback)."""
+    from django.db import connections
+
+    alias = model.objects.db  # type: ignore[attr-defined]
+
+    def connect() -> None:
+        # Connections are per thread: this one opens and closes in the probe's own thread.
+        own = connections[alias]
+        try:
+            own.ensure_connection()
+        finally:
+            own.close()
+
+    problem = unreachable(connect)
+    if problem:
+        raise StartupError(
+            f"Process {process!r}: cannot reach the {alias!r} database, where {program} keeps its "
+            f"tasks: {problem}"
+        )
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+    if model._meta.db_table not in tables:
+        raise StartupError(
+            f"Process {process!r}: the {alias!r} database has no {program} tables; run 'manage.py migrate'."
+        )
+
+
+class WorkerBackend(ProgramBackend):
+    #: The name people install, for "not installed" (the program may be a subcommand).
+    distribution: ClassVar[str] = ""
+
+    def ensure_installed(self) -> None:
+        try:
+            super().ensure_installed()
+        except ProgramNotInstalled:
+            raise ProgramNotInstalled(
+                f"Process {self.name!r} uses {type(self).__name__}, but {self.distribution} is not "
+                f"installed: pip install 'django-prodserver[{self.extra}]'"
+            ) from None
+
+    def comma_separated(self) -> set[str]:
+        """Options (by dest) whose one value is a comma-separated list, e.g. Celery's ``--queues``.
+
+        A list in ARGS is joined with commas for them, as their parsers expect.
+        """
+        return set()
+
+    def adapt(self, key: str, value: Any) -> tuple[str, Any]:
+        lookup = self.schema.lookup(self.aliases.get(key, key))
+        if (
+            lookup is not None
+            and isinstance(value, (list, tuple))
+            and lookup.option.dest in self.comma_separated()
+        ):
+            return key, ",".join(map(str, value))
+        return key, value
+
+    def preconditions(self) -> None:
+        """Raise a :class:`ProdserverError` for what must hold before the parser can run."""
+
+    def validate(self) -> list[str]:
+        self.ensure_installed()
+        self.preconditions()
+        return super().validate()
+
+
+#: Django's own options on every management command; they mean nothing once we run in-process.
+DJANGO_COMMAND_OPTIONS = frozenset(
+    {"settings", "pythonpath", "traceback", "no_color", "force_color", "skip_checks"}
+)
+
+
+class ManagementCommandBackend(WorkerBackend):
+    """A worker that is a Django management command, run through ``call_command``.
+
+    The command's own argparse parser is the schema; its errors come back as the
+    ``CommandError`` Django raises for a parser error outside the command line.
+    """
+
+    # ``program`` is the management command's name, e.g. ``db_worker``.
+    #: The entry in INSTALLED_APPS that provides the command.
+    app_name: ClassVar[str] = ""
+
+    def preconditions(self) -> None:
+        self.management_command()
+
+    def management_command(self) -> BaseCommand:
+        from django.apps import apps
+        from django.core.management import load_command_class
+
+        self.ensure_installed()
+        if not apps.is_installed(self.app_name):
+            raise ProdserverError(
+                f"Process {self.name!r} runs {self.distribution}'s {self.program}, but "
+                f"{self.app_name!r} is not in INSTALLED_APPS: add it, then run 'manage.py migrate'."
+            )
+        return load_command_class(self.app_name, self.program)
+
+    def parser(self) -> argparse.ArgumentParser:
+        return self.management_command().create_parser("manage.py", self.program)
+
+    def load_schema(self) -> OptionSchema:
+        return from_argparse(self.program, self.parser(), skip=DJANGO_COMMAND_OPTIONS)
+
+    def parse(self, argv: list[str]) -> None:
+        from django.core.management import CommandError
+
+        try:
+            self.parser().parse_args(argv)
+        except CommandError as exc:
+            raise ParserRejected(str(exc).removeprefix("Error: ")) from None
+
+    def run(self, argv: list[str]) -> int:
+        from django.core.management import call_command
+
+        call_command(self.management_command(), *argv)
+        return 0
+
+    def command(self) -> list[str]:
+        return ["python", "manage.py", self.program, *self.prep_server_args()]

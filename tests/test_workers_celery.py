@@ -1,0 +1,199 @@
+"""Celery worker, beat and Flower through ``manage.py prodserver``, with real brokers and tasks.
+
+Each test gets its own queue (and node name), so tests running in parallel on the same Redis
+and RabbitMQ never take each other's tasks. Tasks are published by name from the test, as a
+web process would; that they ran is seen from the file each one writes.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import BROKER_URL, REDIS_URL, Child, free_port, prodserver, run_manage
+from worker_support import (
+    CELERY_APP,
+    CELERY_BEAT,
+    CELERY_FLOWER,
+    celery_delete_queue,
+    celery_processes,
+    celery_queue_length,
+    celery_send,
+    stop_group,
+    unique,
+    wait_for_file,
+)
+
+BROKERS = {"redis": REDIS_URL, "rabbitmq": BROKER_URL}
+
+
+@pytest.fixture
+def queue() -> Iterator[str]:
+    name = unique("prodserver")
+    yield name
+    for broker in BROKERS.values():
+        celery_delete_queue(broker, name)
+
+
+def start_worker(broker: str, queue: str, settings: dict[str, Any] | None = None, **entry: Any) -> Any:
+    return prodserver(
+        "worker",
+        processes=celery_processes(queue, **entry),
+        settings={"CELERY_TASK_DEFAULT_QUEUE": queue, **(settings or {})},
+        env={"CELERY_BROKER_URL": broker},
+    )
+
+
+def run_slow_task(child: Child, broker: str, queue: str, done: Path, seconds: float) -> None:
+    child.wait_for_line(" ready.")
+    celery_send(broker, "testproject.slow_touch", seconds, str(done), queue=queue)
+    wait_for_file(Path(f"{done}.started"), child)
+
+
+@pytest.mark.parametrize("broker", list(BROKERS.values()), ids=list(BROKERS))
+def test_the_worker_runs_a_task(broker: str, queue: str, tmp_path: Path) -> None:
+    with start_worker(broker, queue) as child:
+        child.wait_for_line(" ready.")
+        celery_send(broker, "testproject.touch", str(tmp_path / "done"), queue=queue)
+        assert wait_for_file(tmp_path / "done", child).startswith("done by pid")
+        assert child.stop() == 0, child.output
+
+
+def test_soft_shutdown_survives_sigterm_to_every_process(queue: str, tmp_path: Path) -> None:
+    # The default, SHUTDOWN 'soft': pool processes ignore SIGTERM, so a signal sent to the
+    # whole group (systemd, Heroku) does not kill the task; it finishes inside the
+    # worker's own grace period (worker_soft_shutdown_timeout) and the worker exits 0.
+    done = tmp_path / "done"
+    settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 4}
+    with start_worker(REDIS_URL, queue, settings) as child:
+        run_slow_task(child, REDIS_URL, queue, done, seconds=2)
+        assert stop_group(child) == 0, child.output
+        assert done.exists(), child.output
+        assert "Initiating Soft Shutdown, terminating in 4.0 seconds" in child.output
+        assert (
+            "prodserver: worker: SHUTDOWN 'soft': SIGTERM gives running tasks 4 s "
+            "(worker_soft_shutdown_timeout), then unfinished ones are lost: set task_acks_late "
+            "to requeue them." in child.output
+        )
+
+
+def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_path: Path) -> None:
+    # The grace period ends before the task does: Celery cancels it and, with acks_late,
+    # it goes back to the queue; the next worker runs it to the end.
+    done = tmp_path / "done"
+    settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 1, "CELERY_TASK_ACKS_LATE": True}
+    with start_worker(BROKER_URL, queue, settings) as child:
+        run_slow_task(child, BROKER_URL, queue, done, seconds=30)
+        assert stop_group(child) == 0, child.output
+        assert not done.exists()
+    assert celery_queue_length(BROKER_URL, queue) == 1
+    Path(f"{done}.started").unlink()
+    with start_worker(BROKER_URL, queue, settings) as again:
+        wait_for_file(Path(f"{done}.started"), again)
+
+
+def test_warm_shutdown_waits_for_the_task(queue: str, tmp_path: Path) -> None:
+    # SHUTDOWN 'warm' is Celery's own default: SIGTERM to the main process waits for running
+    # tasks however long they take, then the worker exits 0 at once.
+    done = tmp_path / "done"
+    with start_worker(BROKER_URL, queue, SHUTDOWN="warm") as child:
+        run_slow_task(child, BROKER_URL, queue, done, seconds=2)
+        child.send(signal.SIGTERM)
+        assert child.wait() == 0, child.output
+        assert done.exists(), child.output
+        assert "worker: Warm shutdown (MainProcess)" in child.output
+        assert "Soft Shutdown" not in child.output
+
+
+def test_a_late_acked_task_survives_a_hard_kill(queue: str, tmp_path: Path) -> None:
+    # SIGKILL leaves no time for anything: with acks_late the broker still holds the
+    # message, and RabbitMQ redelivers it as soon as the dead worker's connection closes.
+    done = tmp_path / "done"
+    settings = {"CELERY_TASK_ACKS_LATE": True}
+    with start_worker(BROKER_URL, queue, settings) as child:
+        run_slow_task(child, BROKER_URL, queue, done, seconds=30)
+        child.kill_group()
+    Path(f"{done}.started").unlink()
+    with start_worker(BROKER_URL, queue, settings) as again:
+        wait_for_file(Path(f"{done}.started"), again)
+
+
+def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    schedule = {"touch": {"task": "testproject.touch", "schedule": 1.0, "args": [str(done)]}}
+    beat = {
+        "beat": {
+            "BACKEND": CELERY_BEAT,
+            "APP": CELERY_APP,
+            "ARGS": {"schedule": str(tmp_path / "celerybeat-schedule"), "max-interval": 1},
+        }
+    }
+    settings = {"CELERY_TASK_DEFAULT_QUEUE": queue, "CELERY_BEAT_SCHEDULE": schedule}
+    env = {"CELERY_BROKER_URL": REDIS_URL}
+    with (
+        prodserver("beat", processes=beat, settings=settings, env=env) as scheduler,
+        start_worker(REDIS_URL, queue, settings) as worker,
+    ):
+        scheduler.wait_for_line("beat: Starting...")
+        wait_for_file(done, worker)
+        assert scheduler.stop() == 0, scheduler.output
+        assert "Scheduler: Sending due task touch (testproject.touch)" in scheduler.output
+        assert worker.stop() == 0, worker.output
+
+
+def test_flower_serves_its_ui(tmp_path: Path) -> None:
+    port = free_port()
+    processes = {
+        "flower": {
+            "BACKEND": CELERY_FLOWER,
+            "APP": CELERY_APP,
+            "ARGS": {"port": port, "db": str(tmp_path / "flower"), "inspect_timeout": 100},
+        }
+    }
+    with prodserver("flower", processes=processes, env={"CELERY_BROKER_URL": REDIS_URL}) as child:
+        response = child.wait_http(f"http://127.0.0.1:{port}/workers")
+        assert response.status == 200, response.text
+        assert "<title>Workers · Flower</title>" in response.text, response.text
+        assert child.stop() == 0, child.output
+
+
+# ----- what prodserver prints, without starting anything ----------------------------------------
+
+
+def test_dry_run_shows_the_shutdown_mode() -> None:
+    processes = celery_processes("q1")
+    result = run_manage("prodserver", "worker", "--dry-run", processes=processes)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "env REMAP_SIGTERM=SIGQUIT celery -A testproject.celery:app worker --loglevel=INFO "
+        "--concurrency=1 --hostname=q1@%h --queues=q1 --without-gossip --without-mingle "
+        "--without-heartbeat"
+    )
+    assert [line.split() for line in lines[-2:]] == [
+        ["REMAP_SIGTERM=SIGQUIT", "backend", "SHUTDOWN", "'soft'"],
+        ["worker_soft_shutdown_timeout=20", "backend", "SHUTDOWN", "'soft'"],
+    ]
+
+
+def test_dry_run_of_a_warm_worker_is_celerys_own_command() -> None:
+    processes = celery_processes("q1", SHUTDOWN="warm", ARGS={"queues": ["a", "b"]})
+    result = run_manage("prodserver", "worker", "--dry-run", processes=processes)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "celery -A testproject.celery:app worker --loglevel=INFO --concurrency=1 "
+        "--hostname=q1@%h --queues=a,b --without-gossip --without-mingle --without-heartbeat"
+    )
+
+
+def test_flower_listens_on_loopback_unless_told_otherwise() -> None:
+    processes = {"flower": {"BACKEND": CELERY_FLOWER, "APP": CELERY_APP, "ARGS": {"persistent": False}}}
+    result = run_manage("prodserver", "flower", "--dry-run", processes=processes)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        "celery -A testproject.celery:app flower --address=127.0.0.1 --persistent=False"
+    )

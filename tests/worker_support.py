@@ -1,0 +1,135 @@
+"""What the worker tests share: settings for each framework, enqueueing, waiting for a task's file.
+
+Tasks (``testproject/tasks.py``) leave a file behind; ``slow_touch`` writes ``PATH.started``
+first, so a test signals the worker only once the task is really running.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from harness import Child, run_manage
+
+CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
+CELERY_BEAT = "django_prodserver.backends.celery.CeleryBeat"
+CELERY_FLOWER = "django_prodserver.backends.celery.CeleryFlower"
+DJANGO_TASKS = "django_prodserver.backends.django_tasks.DjangoTasksWorker"
+DJANGO_Q2 = "django_prodserver.backends.django_q2.DjangoQ2Worker"
+
+CELERY_APP = "testproject.celery.app"
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or earlier run) uses: queues, cluster names, databases."""
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def installed_apps(*extra: str) -> list[str]:
+    """The test project's INSTALLED_APPS plus ``extra``; the settings module is only read here."""
+    from testproject import settings
+
+    return [*settings.INSTALLED_APPS, *extra]
+
+
+def tasks_settings(**more: Any) -> dict[str, Any]:
+    """Django Tasks on the database backend (the settings django-tasks-db documents)."""
+    return {
+        "INSTALLED_APPS": installed_apps("django_tasks", "django_tasks_db"),
+        "TASKS": {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}},
+        **more,
+    }
+
+
+def q2_settings(**cluster: Any) -> dict[str, Any]:
+    """Django-Q2 with one worker; ``cluster`` adds or replaces Q_CLUSTER keys."""
+    return {
+        "INSTALLED_APPS": installed_apps("django_q"),
+        "Q_CLUSTER": {"name": unique("q"), "workers": 1, "timeout": 30, "retry": 60, "poll": 0.1, **cluster},
+    }
+
+
+def shell(code: str, **env_kw: Any) -> str:
+    """Run ``code`` in ``manage.py shell`` with the worker's settings (how the tests enqueue)."""
+    result = run_manage("shell", "--no-imports", "-c", code, **env_kw)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
+def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
+    """The file's text once it exists; the child's output in the failure if it never does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return path.read_text()
+        time.sleep(0.05)
+    raise child.fail(f"{path} was not written within {timeout}s")
+
+
+def assert_stays_absent(path: Path, child: Child, seconds: float) -> None:
+    """``path`` does not appear for ``seconds`` (used only after a bounded event, never as a wait)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists():
+            raise child.fail(f"{path} appeared")
+        time.sleep(0.05)
+
+
+def stop_group(child: Child, timeout: float = 30) -> int:
+    """SIGTERM to every process of the child's group, as systemd, Heroku or a killpg do."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    return child.wait(timeout)
+
+
+def celery_send(broker: str, task: str, *args: Any, queue: str) -> None:
+    """Publish a task by name, as a web process using the same broker would."""
+    from celery import Celery
+
+    app = Celery("sender", broker=broker, set_as_current=False)
+    try:
+        with app.connection_for_write() as connection:
+            app.send_task(task, args=list(args), queue=queue, connection=connection)
+    finally:
+        app.close()
+
+
+def celery_delete_queue(broker: str, queue: str) -> None:
+    """Remove a test's queue from the broker (RabbitMQ keeps durable queues forever)."""
+    from kombu import Connection
+
+    with Connection(broker) as connection, contextlib.suppress(Exception):
+        connection.default_channel.queue_delete(queue)
+
+
+def celery_queue_length(broker: str, queue: str) -> int:
+    from kombu import Connection
+
+    with Connection(broker) as connection:
+        _, count, _ = connection.default_channel.queue_declare(queue, passive=True)
+        return int(count)
+
+
+def exit_without_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def celery_processes(broker_queue: str, **entry: Any) -> Mapping[str, Any]:
+    """A Celery worker on one queue, without the cluster chatter that slows a start."""
+    args = {
+        "concurrency": 1,
+        "hostname": f"{broker_queue}@%h",
+        "queues": [broker_queue],
+        "without-gossip": True,
+        "without-mingle": True,
+        "without-heartbeat": True,
+        **entry.pop("ARGS", {}),
+    }
+    return {"worker": {"BACKEND": CELERY_WORKER, "APP": CELERY_APP, "ARGS": args, **entry}}
