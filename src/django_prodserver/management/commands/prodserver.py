@@ -72,7 +72,8 @@ class Command(BaseCommand):
             # multi-line SystemCheckError block.
             errors = process_errors(scope)
             if errors:
-                raise CommandError("\n".join(map(str, errors)))
+                # Chained, so --traceback shows what a user's module raised (e.g. a Celery APP).
+                raise CommandError("\n".join(map(str, errors))) from errors[0]
         # The processes in scope were just checked: Django's own run (all other checks)
         # need not validate them a second time.
         with only_processes(()):
