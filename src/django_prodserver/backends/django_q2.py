@@ -1,0 +1,77 @@
+"""Django-Q2: its cluster (``manage.py qcluster``), configured by ``Q_CLUSTER``.
+
+ARGS are ``qcluster``'s own options (``run-once``, ``name``); workers, timeouts and the broker
+are ``Q_CLUSTER`` settings, which Django-Q2 reads itself.
+"""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from django_prodserver.backends.worker import ManagementCommandBackend, require_tables, unreachable
+from django_prodserver.errors import StartupError
+
+
+class DjangoQ2Worker(ManagementCommandBackend):
+    program = "qcluster"
+    module = "django_q"
+    extra = "django-q2"
+    distribution = "Django-Q2"
+    app_name = "django_q"
+
+    def run(self, argv: list[str]) -> int:
+        """Start the cluster with SIGTERM blocked in its sentinel (and restored in its workers).
+
+        Django-Q2 stops cleanly when SIGTERM reaches the main process. When it reaches every
+        process (systemd's default KillMode, Heroku), the sentinel dies in the middle of its
+        wait and the main process then hangs forever in ``stop()``. The sentinel inherits the
+        blocked signal from this process (it is forked while the block is on), so only the
+        main process acts on it; workers unblock it, because Django-Q2 stops a worker that
+        exceeds its timeout with SIGTERM.
+        """
+        from django_q.signals import post_spawn
+
+        post_spawn.connect(_unblock_sigterm, dispatch_uid="django_prodserver.unblock_sigterm")
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            return super().run(argv)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def preflight(self) -> None:
+        """Fail in one line when the broker is down; the cluster would log and exit with a traceback."""
+        from django_q.brokers import get_broker
+        from django_q.brokers.orm import ORM
+        from django_q.brokers.redis_broker import Redis
+        from django_q.models import OrmQ, Task
+
+        broker = get_broker()
+        if isinstance(broker, ORM):
+            require_tables(self.name, OrmQ, "Django-Q2")
+            return
+        require_tables(self.name, Task, "Django-Q2")
+        if isinstance(broker, Redis):
+            # The client itself: Django-Q2's ping() also logs a line of its own.
+            where, probe = _redis_url(broker), broker.connection.ping
+        else:
+            where, probe = type(broker).__name__, broker.ping
+        problem = unreachable(probe)
+        if problem:
+            raise StartupError(
+                f"Process {self.name!r}: cannot reach Django-Q2's broker at {where}: {problem}; "
+                "start it, or point Q_CLUSTER at it ('redis', or 'orm': 'default' to use the database)."
+            )
+
+
+def _redis_url(broker: object) -> str:
+    """The Redis server the broker talks to, password hidden."""
+    connection = broker.connection  # type: ignore[attr-defined]
+    kwargs = connection.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}"
+    return f"redis://{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def _unblock_sigterm(**kwargs: Any) -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})

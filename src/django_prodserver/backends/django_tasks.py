@@ -1,0 +1,56 @@
+"""Django Tasks: the database worker of ``django-tasks-db`` (``manage.py db_worker``).
+
+The Tasks framework itself (Django 6's ``django.tasks``, or the ``django-tasks`` backport on
+older Django) only enqueues; a task backend that stores tasks in the database needs this
+worker to run them. ARGS are ``db_worker``'s own options, read from its parser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django_prodserver.backends.worker import ManagementCommandBackend, require_tables
+from django_prodserver.errors import ProdserverError
+
+
+class DjangoTasksWorker(ManagementCommandBackend):
+    program = "db_worker"
+    module = "django_tasks_db"
+    extra = "django-tasks"
+    distribution = "django-tasks-db"
+    app_name = "django_tasks_db"
+
+    def comma_separated(self) -> set[str]:
+        # db_worker splits these on commas itself ("Separate multiple with a comma").
+        return {"queue_name", "exclude_queues"}
+
+    def defaults(self) -> Mapping[str, Any]:
+        # db_worker's --reload defaults to settings.DEBUG; a production worker never reloads
+        # (a reload stops the task in progress).
+        return {"reload": False}
+
+    def preconditions(self) -> None:
+        super().preconditions()
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, InvalidTaskBackend, task_backends
+
+        chosen = [s for s in self.settings() if s.option.dest == "backend_name"]
+        alias = str(chosen[-1].value) if chosen else DEFAULT_TASK_BACKEND_ALIAS
+        try:
+            backend = task_backends[alias]
+        except InvalidTaskBackend:
+            return  # db_worker's own parser names the unknown alias
+        if not isinstance(backend, DatabaseBackend):
+            kind = f"{type(backend).__module__}.{type(backend).__qualname__}"
+            raise ProdserverError(
+                f"Process {self.name!r}: TASKS[{alias!r}] uses {kind}, which has no worker "
+                "(db_worker runs the tasks of a database backend); set its 'BACKEND' to "
+                "'django_tasks_db.DatabaseBackend'."
+            )
+
+    def preflight(self) -> None:
+        """The database answers and is migrated; else db_worker dies on its first poll with a traceback."""
+        from django_tasks_db.models import DBTaskResult
+
+        require_tables(self.name, DBTaskResult, "django-tasks-db")
