@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import sysconfig
@@ -173,4 +174,19 @@ def test_not_installed_names_the_extra(tmp_path: Path) -> None:
         1,
         "CommandError: Process 'web' uses UWSGIServer, but uwsgi is not installed: "
         "pip install 'django-prodserver[uwsgi]'\n",
+    )
+
+
+def test_a_taken_port_is_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_manage(
+            "prodserver", "web", processes=web({"http-socket": f"127.0.0.1:{port}"}), timeout=30
+        )
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"CommandError: Process 'web': cannot listen on 127.0.0.1:{port}: the address is already in use; "
+        "stop the other server or choose another port (ARGS, a command-line override, or PORT).\n",
     )
