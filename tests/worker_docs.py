@@ -43,8 +43,10 @@ def _worker_apps() -> Iterator[None]:
     from django.test.utils import override_settings
 
     apps = [*settings.INSTALLED_APPS, *(a for a in WORKER_APPS if a not in settings.INSTALLED_APPS)]
-    # A Q_CLUSTER Django-Q2 does not warn about (its default has retry below timeout).
-    with override_settings(INSTALLED_APPS=apps, Q_CLUSTER={"orm": "default", "timeout": 60, "retry": 90}):
+    # A Q_CLUSTER Django-Q2 does not warn about (its default has retry below timeout), in place
+    # before the apps load: override_settings installs apps before its other settings.
+    cluster = override_settings(Q_CLUSTER={"orm": "default", "timeout": 60, "retry": 90})
+    with cluster, override_settings(INSTALLED_APPS=apps):
         yield
 
 
