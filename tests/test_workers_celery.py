@@ -123,26 +123,24 @@ def test_a_late_acked_task_survives_a_hard_kill(queue: str, tmp_path: Path) -> N
 
 
 def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path) -> None:
+    # Both under prodserver's supervisor, as a Procfile-less deployment runs them: the worker
+    # re-executes itself for its soft shutdown inside the supervised child.
     done = tmp_path / "done"
     schedule = {"touch": {"task": "testproject.touch", "schedule": 1.0, "args": [str(done)]}}
     beat = {
-        "beat": {
-            "BACKEND": CELERY_BEAT,
-            "APP": CELERY_APP,
-            "ARGS": {"schedule": str(tmp_path / "celerybeat-schedule"), "max-interval": 1},
-        }
+        "BACKEND": CELERY_BEAT,
+        "APP": CELERY_APP,
+        "ARGS": {"schedule": str(tmp_path / "celerybeat-schedule"), "max-interval": 1},
     }
+    processes = {**celery_processes(queue), "beat": beat}
     settings = {"CELERY_TASK_DEFAULT_QUEUE": queue, "CELERY_BEAT_SCHEDULE": schedule}
     env = {"CELERY_BROKER_URL": REDIS_URL}
-    with (
-        prodserver("beat", processes=beat, settings=settings, env=env) as scheduler,
-        start_worker(REDIS_URL, queue, settings) as worker,
-    ):
-        scheduler.wait_for_line("beat: Starting...")
-        wait_for_file(done, worker)
-        assert scheduler.stop() == 0, scheduler.output
-        assert "Scheduler: Sending due task touch (testproject.touch)" in scheduler.output
-        assert worker.stop() == 0, worker.output
+    with prodserver("worker", "beat", processes=processes, settings=settings, env=env) as both:
+        wait_for_file(done, both)
+        assert both.stop() == 0, both.output
+        assert "Scheduler: Sending due task touch (testproject.touch)" in both.output
+        assert "system | beat exited with code 0" in both.output
+        assert "system | worker exited with code 0" in both.output
 
 
 def test_flower_serves_its_ui(tmp_path: Path) -> None:
