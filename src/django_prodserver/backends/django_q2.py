@@ -25,10 +25,11 @@ class DjangoQ2Worker(ManagementCommandBackend):
 
         Django-Q2 stops cleanly when SIGTERM reaches the main process. When it reaches every
         process (systemd's default KillMode, Heroku), the sentinel dies in the middle of its
-        wait and the main process then hangs forever in ``stop()``. The sentinel inherits the
-        blocked signal from this process (it is forked while the block is on), so only the
-        main process acts on it; workers unblock it, because Django-Q2 stops a worker that
-        exceeds its timeout with SIGTERM.
+        wait and the main process then hangs forever in ``stop()``. The sentinel (and the
+        pusher and monitor it forks) inherit the blocked signal from this process, which forks
+        the sentinel while the block is on, so only the main process acts on SIGTERM; they are
+        stopped through Django-Q2's own events. Workers unblock it, because Django-Q2 stops a
+        worker that exceeds its timeout with SIGTERM.
         """
         from django_q.signals import post_spawn
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django_prodserver.args import resolve_key
 from django_prodserver.backends.program import ParserRejected, ProgramBackend
 from django_prodserver.errors import ProdserverError, ProgramNotInstalled, StartupError
 from django_prodserver.schemas import OptionSchema, from_argparse
@@ -102,7 +103,7 @@ class WorkerBackend(ProgramBackend):
         return set()
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
-        lookup = self.schema.lookup(self.aliases.get(key, key))
+        lookup = resolve_key(self.schema, self.aliases, key)
         if (
             lookup is not None
             and isinstance(value, (list, tuple))
