@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
@@ -65,8 +66,8 @@ def uwsgi_binary() -> str | None:
     return shutil.which("uwsgi")
 
 
-def _run_uwsgi(binary: str, argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    # Our environment's UWSGI_* options would be applied too; a probe must see only argv.
+def _run_uwsgi(binary: str, argv: Sequence[str], cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    # Our environment's UWSGI_* options would be applied too; uwsgi must see only argv.
     env = {k: v for k, v in os.environ.items() if not k.startswith("UWSGI_")}
     return subprocess.run(
         ["uwsgi", *argv],
@@ -74,6 +75,7 @@ def _run_uwsgi(binary: str, argv: Sequence[str]) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         env=env,
+        cwd=cwd,
         timeout=30,
         check=False,
         stdin=subprocess.DEVNULL,
@@ -88,10 +90,13 @@ def getopt_kind(binary: str, name: str) -> Literal["flag", "optional", "required
     rest, ``--name --print=MARK --version`` prints MARK on its own line only when ``--name``
     did not take ``--print=MARK`` as its value.
     """
-    first = _run_uwsgi(binary, [f"--{name}=/nonexistent/{_PROBE_MARK}", "--version"])
-    if "getopt_long() error" in first.stdout + first.stderr:
-        return "flag"
-    second = _run_uwsgi(binary, [f"--{name}", f"--print={_PROBE_MARK}", "--version"])
+    # Options that act while they are parsed run with the probe's value (--build-plugin
+    # writes into the working directory): let them act in an empty directory of their own.
+    with tempfile.TemporaryDirectory(prefix="prodserver-uwsgi-probe-") as scratch:
+        first = _run_uwsgi(binary, [f"--{name}=/nonexistent/{_PROBE_MARK}", "--version"], cwd=scratch)
+        if "getopt_long() error" in first.stdout + first.stderr:
+            return "flag"
+        second = _run_uwsgi(binary, [f"--{name}", f"--print={_PROBE_MARK}", "--version"], cwd=scratch)
     printed = (second.stdout + second.stderr).splitlines()
     return "optional" if _PROBE_MARK in printed else "required"
 
