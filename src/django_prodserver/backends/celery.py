@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django_prodserver.application import to_target
 from django_prodserver.backends import _celery_shutdown as shutdown
 from django_prodserver.backends.program import ParserRejected
-from django_prodserver.backends.worker import WorkerBackend, unreachable
+from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
 from django_prodserver.schemas import Option, OptionSchema, from_click
@@ -142,6 +142,8 @@ class _CeleryBackend(WorkerBackend):
         return status if isinstance(status, int) else 0
 
     def command(self) -> list[str]:
+        if not self.app_path():
+            self.celery_app()  # says that APP is missing (--list shows it)
         return ["celery", "-A", to_target(str(self.app_path())), self.subcommand, *self.prep_server_args()]
 
     def defaults(self) -> Mapping[str, Any]:
@@ -153,7 +155,7 @@ class _CeleryBackend(WorkerBackend):
         from kombu.utils.url import maybe_sanitize_url
 
         app = self.celery_app()
-        connection = app.connection_for_read(connect_timeout=5)
+        connection = app.connection_for_read(connect_timeout=REACH_TIMEOUT)
         url = maybe_sanitize_url(connection.as_uri(include_password=True))
 
         def connect() -> None:
