@@ -20,6 +20,7 @@ environment does not match the mode yet.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from django_prodserver.backends.celery import CeleryWorker
 
 MODES = ("soft", "warm")
-DEFAULT_MODE = "soft"
+#: Windows has no SIGQUIT to remap SIGTERM onto (nor process groups to signal).
+DEFAULT_MODE = "soft" if hasattr(signal, "SIGQUIT") else "warm"
 #: Seconds running tasks get after SIGTERM in soft mode, when the app sets no timeout itself.
 DEFAULT_SOFT_TIMEOUT = 20.0
 REMAP = "REMAP_SIGTERM"
