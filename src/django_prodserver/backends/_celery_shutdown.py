@@ -42,7 +42,7 @@ REEXEC_MARK = "PRODSERVER_CELERY_REEXEC"
 
 
 def mode(backend: CeleryWorker) -> str:
-    value = backend.process.raw.get("SHUTDOWN", DEFAULT_MODE) if backend.process else DEFAULT_MODE
+    value = backend.server_args.get("SHUTDOWN", DEFAULT_MODE)
     if value not in MODES:
         raise ProdserverError(
             f"Process {backend.name!r}: SHUTDOWN = {value!r} is not a Celery shutdown mode; use "
