@@ -41,7 +41,9 @@ def child_env(
     env: Mapping[str, str] | None = None,
     db: str | None = None,
 ) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")}
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")
+    }
     base.update(
         {
             "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), base.get("PYTHONPATH", "")]).rstrip(os.pathsep),
@@ -75,10 +77,12 @@ def run_manage(*args: str, timeout: float = 60, **env_kw: Any) -> subprocess.Com
 class Child:
     """A running ``manage.py …`` whose combined output is collected line by line."""
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path = TESTS_DIR) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str], cwd: Path = TESTS_DIR, manage: Path = MANAGE
+    ) -> None:
         self.args = args
         self.proc = subprocess.Popen(
-            [sys.executable, str(MANAGE), *args],
+            [sys.executable, str(manage), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -135,7 +139,7 @@ class Child:
                 time.sleep(0.1)
         raise self.fail(f"{url} not served within {timeout}s (last error: {last!r})")
 
-    def signal(self, sig: int) -> None:
+    def send(self, sig: int) -> None:
         os.kill(self.proc.pid, sig)
 
     def wait(self, timeout: float = 30) -> int:
@@ -148,7 +152,7 @@ class Child:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.proc.poll() is None:
-            self.signal(sig)
+            self.send(sig)
         return self.wait(timeout)
 
     def kill_group(self) -> None:

@@ -7,19 +7,14 @@ runs, and the task still finishes before the worker exits 0.
 
 from __future__ import annotations
 
-import re
 import signal
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-from harness import DATABASE_URL, free_port, http_get, prodserver, run_manage
+from harness import DATABASE_URL, prodserver, run_manage
 from worker_support import DJANGO_TASKS, shell, stop_group, tasks_settings, unique, wait_for_file
 
 PROCESSES = {"worker": {"BACKEND": DJANGO_TASKS, "ARGS": {"interval": 0.1, "startup-delay": False}}}
@@ -101,62 +96,3 @@ def test_dry_run_turns_off_the_reloader() -> None:
         result.stdout.splitlines()[0]
         == "python manage.py db_worker --no-reload --interval=0.1 --no-startup-delay"
     )
-
-
-# ----- the example project's task page and worker (the same code, tested here) ---------------
-
-#: The 'worker' entry the example project's PRODUCTION_PROCESSES uses.
-DEMO_WORKER = {
-    "BACKEND": "django_prodserver.backends.django_tasks.DjangoTasksWorker",
-    "ARGS": {"queue-name": "default", "interval": 0.5},
-}
-
-
-def post_form(url: str, page: str, set_cookie: str) -> tuple[int, str]:
-    """Submit the page's form the way a browser does: CSRF cookie plus the hidden token."""
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token, page
-    request = urllib.request.Request(
-        url,
-        data=urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1)}).encode(),
-        headers={"Cookie": set_cookie.split(";", maxsplit=1)[0], "Referer": url},
-    )
-
-    class Keep(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    try:
-        with urllib.request.build_opener(Keep).open(request, timeout=10) as response:
-            return response.status, response.headers.get("Location", "")
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, exc.headers.get("Location", "")
-
-
-def test_the_demo_page_enqueues_and_the_worker_runs_it(sqlite: str) -> None:
-    port = free_port()
-    processes = {
-        "web": {
-            "BACKEND": "django_prodserver.backends.gunicorn.GunicornServer",
-            "ARGS": {"bind": f"127.0.0.1:{port}", "workers": 1},
-        },
-        "worker": DEMO_WORKER,
-    }
-    settings = tasks_settings(ROOT_URLCONF="testproject.demo_urls")
-    with prodserver("web", "worker", processes=processes, settings=settings, db=sqlite) as both:
-        url = f"http://127.0.0.1:{port}/receipts/"
-        form = both.wait_http(url)
-        assert form.status == 200, form.text
-        status, location = post_form(url, form.text, form.headers["Set-Cookie"])
-        assert status == 302, location
-        deadline = time.monotonic() + 30
-        page = http_get(url + location)
-        while "SUCCESSFUL" not in page.text and time.monotonic() < deadline:
-            assert page.status == 200, page.text
-            assert '<meta http-equiv="refresh" content="1">' in page.text
-            time.sleep(0.2)
-            page = http_get(url + location)
-        assert "<p>SUCCESSFUL: Receipt for order " in page.text, both.output
-        assert ", made by worker pid " in page.text
-        assert both.stop() == 0, both.output

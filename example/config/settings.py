@@ -21,6 +21,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_prodserver",
+    "django_tasks",
+    "django_tasks_db",
     "shop",
 ]
 MIDDLEWARE = [
@@ -46,14 +48,32 @@ TEMPLATES = [
         },
     }
 ]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("DEMO_DB", BASE_DIR / "db.sqlite3"),
+    }
+}
+# Tasks are rows in the database; the 'worker' process below runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+DEMO_PORT = os.environ.get("DEMO_PORT", "8000")
 
 PRODUCTION_PROCESSES = {
+    # Runs to completion before the others start (prodserver --all).
+    "release": {
+        "BACKEND": "django_prodserver.backends.command.ManagementCommand",
+        "ARGS": ["migrate", "--noinput"],
+        "ONESHOT": True,
+    },
     "web": {
         "BACKEND": "django_prodserver.backends.gunicorn.GunicornServer",
-        "ARGS": {"bind": "127.0.0.1:8000", "workers": "2"},
+        "ARGS": {"bind": f"127.0.0.1:{DEMO_PORT}", "workers": "2"},
         # Requested in-process before gunicorn forks its workers: a broken URLconf or
         # template stops the start here instead of answering 500 to the first visitors.
         "WARMUP": ["/"],
+    },
+    "worker": {
+        "BACKEND": "django_prodserver.backends.django_tasks.DjangoTasksWorker",
+        "ARGS": {"queue-name": "default", "interval": 0.5},
     },
 }

@@ -1,4 +1,4 @@
-"""The example project's task, kept here word for word (as ``shop/tasks.py``) and tested.
+"""The demo's background task.
 
 The web process only enqueues it; the ``worker`` process (Django Tasks' database worker)
 runs it. The sleep stands in for slow work a request should not wait for.
