@@ -33,9 +33,18 @@ from harness import child_env, free_port  # noqa: E402
 
 BACKENDS = {
     "gunicorn": ("django_prodserver.backends.gunicorn.GunicornServer", lambda p: {"bind": f"127.0.0.1:{p}"}),
-    "uvicorn": ("django_prodserver.backends.uvicorn.UvicornServer", lambda p: {"host": "127.0.0.1", "port": p}),
-    "granian": ("django_prodserver.backends.granian.GranianWSGIServer", lambda p: {"host": "127.0.0.1", "port": p}),
-    "waitress": ("django_prodserver.backends.waitress.WaitressServer", lambda p: {"host": "127.0.0.1", "port": p}),
+    "uvicorn": (
+        "django_prodserver.backends.uvicorn.UvicornServer",
+        lambda p: {"host": "127.0.0.1", "port": p},
+    ),
+    "granian": (
+        "django_prodserver.backends.granian.GranianWSGIServer",
+        lambda p: {"host": "127.0.0.1", "port": p},
+    ),
+    "waitress": (
+        "django_prodserver.backends.waitress.WaitressServer",
+        lambda p: {"host": "127.0.0.1", "port": p},
+    ),
 }
 
 
@@ -51,7 +60,11 @@ def env_for(backend: str, args: dict[str, object]) -> dict[str, str]:
 def cli_command(env: dict[str, str]) -> list[str]:
     out = subprocess.run(
         [sys.executable, str(TESTS / "manage.py"), "prodserver", "web", "--dry-run"],
-        env=env, cwd=TESTS, capture_output=True, text=True, check=True,
+        env=env,
+        cwd=TESTS,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return shlex.split(out.splitlines()[0])
 
@@ -127,8 +140,9 @@ def load(port: int, seconds: float, connections: int = 8) -> float:
 
 
 def measure(argv: list[str], env: dict[str, str], port: int, seconds: float) -> dict[str, float]:
-    proc = subprocess.Popen(argv, env=env, cwd=TESTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        argv, env=env, cwd=TESTS, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         startup = wait_ready(port, proc)
         rps = load(port, seconds)
@@ -165,10 +179,17 @@ def main() -> None:
         for metric in ("startup_s", "rps", "pss_mib"):
             ours = statistics.median(s[metric] for s in samples["prodserver"])
             theirs = statistics.median(s[metric] for s in samples["cli"])
-            row[metric] = {"prodserver": round(ours, 3), "cli": round(theirs, 3), "ratio": round(ours / theirs, 3)}
+            row[metric] = {
+                "prodserver": round(ours, 3),
+                "cli": round(theirs, 3),
+                "ratio": round(ours / theirs, 3),
+            }
         results[name] = row
-        print(f"{name:9} start-up {row['startup_s']['ratio']:.2f}x  throughput {row['rps']['ratio']:.2f}x  "
-              f"memory (PSS) {row['pss_mib']['ratio']:.2f}x   (prodserver / {name} CLI; medians of {options.rounds})")
+        print(
+            f"{name:9} start-up {row['startup_s']['ratio']:.2f}x  throughput {row['rps']['ratio']:.2f}x  "
+            f"memory (PSS) {row['pss_mib']['ratio']:.2f}x"
+            f"   (prodserver / {name} CLI; medians of {options.rounds})"
+        )
     print(json.dumps(results, indent=2), flush=True)
 
 

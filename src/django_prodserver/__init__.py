@@ -1,3 +1,3 @@
-"""Describe every production process of a Django project in one setting; start any of them with one command."""
+"""Describe every production process of a Django project in one setting; start any with one command."""
 
 __version__ = "0.1.0"

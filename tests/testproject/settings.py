@@ -54,7 +54,7 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dict[str, object]:
     if url.startswith(("postgres://", "postgresql://")):
         parts = urlparse(url)
         return {

@@ -32,9 +32,7 @@ class BaseServerBackend:
         self.overrides: list[str] = []
 
     @classmethod
-    def from_config(
-        cls, process: ProcessConfig, overrides: Sequence[str] = ()
-    ) -> BaseServerBackend:
+    def from_config(cls, process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseServerBackend:
         backend = cls(**process.raw)
         backend.process = process
         backend.overrides = list(overrides)
@@ -44,12 +42,14 @@ class BaseServerBackend:
     def name(self) -> str:
         return self.process.name if self.process else type(self).__name__
 
-    def _format_server_args_from_dict(self, args: Mapping[str, Any] | Sequence[str] | str | None) -> list[str]:
+    def _format_server_args_from_dict(
+        self, args: Mapping[str, Any] | Sequence[str] | str | None
+    ) -> list[str]:
         if not args:
             return []
-        if isinstance(args, (str, list, tuple)):
-            return raw_argv(args)
-        return [f"--{key}={value}" for key, value in args.items()]
+        if isinstance(args, Mapping):
+            return [f"--{key}={value}" for key, value in args.items()]
+        return raw_argv(args)
 
     def prep_server_args(self) -> list[str]:
         return [*self.args, *self.overrides]

@@ -73,6 +73,19 @@ class GunicornServer(WebServerBackend):
             raise OptionError(f"Process {self.name!r}: gunicorn worker class {value!r} {exc}") from None
         return argv
 
+    def config_file(self) -> str | None:
+        # Gunicorn also reads ./gunicorn.conf.py on its own, and reads PORT, WEB_CONCURRENCY
+        # and FORWARDED_ALLOW_IPS itself as the defaults beneath that file.
+        named = super().config_file()
+        if named:
+            return named
+        if (
+            "--config" in os.environ.get("GUNICORN_CMD_ARGS", "")
+            or "-c" in os.environ.get("GUNICORN_CMD_ARGS", "").split()
+        ):
+            return "GUNICORN_CMD_ARGS --config"
+        return "gunicorn.conf.py" if os.path.isfile("gunicorn.conf.py") else None
+
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         return {"bind": f"0.0.0.0:{port}"}
 
@@ -118,7 +131,7 @@ class GunicornServer(WebServerBackend):
     def run(self, argv: list[str]) -> int:
         from gunicorn.app.wsgiapp import WSGIApplication
 
-        class ExplicitArgvApplication(WSGIApplication):
+        class ExplicitArgvApplication(WSGIApplication):  # type: ignore[misc]
             """gunicorn's own application, parsing our argv instead of ``sys.argv``."""
 
             def load_default_config(self) -> None:

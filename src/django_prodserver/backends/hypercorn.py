@@ -152,13 +152,6 @@ class HypercornServer(WebServerBackend):
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         return {"bind": f"0.0.0.0:{port}"}
 
-    def defaults(self) -> Mapping[str, Any]:
-        # Defaults go on the command line, which beats hypercorn's config file: with a
-        # config file the user has said what they want, so add nothing on top of it.
-        named: list[str | None] = [s.option.dest for s in self._override_settings()]
-        named += [self.schema_dest(str(key)) for key in self._dict_args() or {}]
-        return {} if "config" in named else super().defaults()
-
     def production_defaults(self) -> Mapping[str, Any]:
         return {
             # Hypercorn writes no access log unless told where; containers read stdout.

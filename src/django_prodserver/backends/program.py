@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from django_prodserver.args import (
     Setting,
     TranslationError,
+    is_unset,
     option_argv,
     parse_overrides,
     raw_argv,
@@ -80,6 +82,21 @@ class ProgramBackend(BaseServerBackend):
         keeps meaning what the program's docs say.
         """
         return set()
+
+    def config_file(self) -> str | None:
+        """The program's own config file, when the user gave one (ARGS or command line).
+
+        Command-line options beat a program's config file, so with one in play we add no
+        defaults and no environment-derived options: the file says what the user wants.
+        """
+        for setting in self._override_settings():
+            if setting.option.dest == "config" and not is_unset(setting.value):
+                return str(setting.value)
+        for key, value in (self._dict_args() or {}).items():
+            lookup = resolve_key(self.schema, self.aliases, str(key))
+            if lookup is not None and lookup.option.dest == "config" and not is_unset(value):
+                return str(value)
+        return None
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -151,9 +168,11 @@ class ProgramBackend(BaseServerBackend):
     def settings(self) -> list[Setting]:
         """Every option with its value and source, strongest source last applied."""
         layers: list[list[Setting]] = []
-        fixed = [self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()]
+        fixed = [
+            self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
+        ]
         raw = self._raw_args()
-        if raw is None:
+        if raw is None and not self.config_file():
             own = self.program_environment_dests()
             # A production default the installed version does not have yet simply does not apply.
             weak = [
@@ -195,27 +214,26 @@ class ProgramBackend(BaseServerBackend):
         ]
 
     def _merge(self, layers: list[list[Setting]]) -> list[Setting]:
+        """Later layers win. Within an option group (e.g. host/port) a value the user set
+        (ARGS, command line) or the backend needs owns the whole group: a ``PORT`` from the
+        environment must not add a second address next to the ``bind`` in ARGS."""
+        strong = {"ARGS", "command line", "backend"}
         merged: dict[str, Setting] = {}
-        strong_sources = {"ARGS", "command line", "backend"}
         for layer in layers:
             for setting in layer:
                 dest = setting.option.dest
-                if setting.source in strong_sources:
-                    for group in self.option_groups:
-                        if dest in group:
-                            for other in group:
-                                if other in merged and merged[other].source not in strong_sources:
-                                    del merged[other]
-                elif any(
-                    dest in group and any(m.source in strong_sources for d, m in merged.items() if d in group)
-                    for group in self.option_groups
-                ):
+                group = frozenset().union(*(g for g in self.option_groups if dest in g))
+                if setting.source in strong:
+                    for other in group & merged.keys():
+                        if merged[other].source not in strong:
+                            del merged[other]
+                elif any(merged[other].source in strong for other in group & merged.keys()):
                     continue
-                if setting.option.repeatable and dest in merged and merged[dest].source == setting.source:
-                    previous = merged[dest]
-                    values = _as_list(previous.value) + _as_list(setting.value)
-                    setting = Setting(previous.key, previous.lookup, values, setting.source, previous.origin)
-                merged[dest] = setting
+                entry = setting
+                previous = merged.get(dest)
+                if previous and setting.option.repeatable and previous.source == setting.source:
+                    entry = replace(previous, value=_as_list(previous.value) + _as_list(setting.value))
+                merged[dest] = entry
         return list(merged.values())
 
     def prep_server_args(self) -> list[str]:
@@ -238,7 +256,13 @@ class ProgramBackend(BaseServerBackend):
     def describe(self) -> list[tuple[str, str, str]]:
         rows = []
         for setting in self.settings():
-            rows.append((" ".join(setting.argv()) or f"(off) {setting.option.display_name}", setting.origin, setting.source))
+            rows.append(
+                (
+                    " ".join(setting.argv()) or f"(off) {setting.option.display_name}",
+                    setting.origin,
+                    setting.source,
+                )
+            )
         return rows
 
     def validate(self) -> list[str]:

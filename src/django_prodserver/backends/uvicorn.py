@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from django_prodserver.backends._signals import absorb_stop_signals
 from django_prodserver.backends.program import ParserRejected
@@ -15,7 +15,7 @@ class UvicornServer(WebServerBackend):
     program = "uvicorn"
     module = "uvicorn"
     extra = "uvicorn"
-    interface = "asgi"
+    interface: ClassVar[Literal["wsgi", "asgi"]] = "asgi"
     forwarded_option = "forwarded-allow-ips"
     tls_option = "ssl-certfile"
     option_groups = (frozenset({"host", "port", "uds", "fd"}),)

@@ -104,6 +104,12 @@ class WebServerBackend(ProgramBackend):
                 f"{self.name}: {workers.value} workers: {why}; "
                 f"set WEB_CONCURRENCY or ARGS {self.workers_option!r} to change."
             )
+        config = self.config_file()
+        if config:
+            notes.append(
+                f"{self.name}: {self.program} reads {config}: prodserver adds no defaults and no "
+                "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it."
+            )
         if platform.env_forwarded(os.environ) and not self.forwarded_option:
             notes.append(
                 f"{self.name}: FORWARDED_ALLOW_IPS is ignored: {self.program} cannot take the client "

@@ -1,0 +1,45 @@
+"""A project that keeps its ``gunicorn.conf.py`` when it moves to prodserver.
+
+Command-line options beat gunicorn's config file, so prodserver must not put its own
+defaults (or PORT/WEB_CONCURRENCY-derived options) on the command line when gunicorn will
+read a config file: the file would silently lose.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from contract import worker_processes
+from harness import Child, child_env, free_port, run_manage
+
+PROCESSES = {"web": {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer"}}
+
+
+def test_the_config_file_in_the_working_directory_wins(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / "gunicorn.conf.py").write_text(f'bind = "127.0.0.1:{port}"\nworkers = 3\n')
+    env = child_env(PROCESSES, env={"WEB_CONCURRENCY": "1", "PORT": str(free_port())})
+    child = Child(["prodserver", "web"], env, cwd=tmp_path)
+    try:
+        assert child.wait_http(f"http://127.0.0.1:{port}/").status == 200
+        deadline = time.monotonic() + 20
+        while len(worker_processes(child.pid)) != 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(worker_processes(child.pid)) == 3, child.output
+        assert (
+            "prodserver: web: gunicorn reads gunicorn.conf.py: prodserver adds no defaults and no "
+            "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it." in child.output
+        )
+        assert child.stop() == 0, child.output
+    finally:
+        child.kill_group()
+
+
+def test_a_config_file_named_in_args_turns_off_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "gunicorn_prod.py"
+    config.write_text("workers = 3\n")
+    processes = {"web": {**PROCESSES["web"], "ARGS": {"config": str(config)}}}
+    result = run_manage("prodserver", "web", "--dry-run", processes=processes, env={"WEB_CONCURRENCY": "5"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == f"gunicorn --config={config} testproject.wsgi:application"
