@@ -16,7 +16,9 @@ from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend
 
 
-def _parse_with_overrides(parser: CommandParser, args: Sequence[str] | None = None, namespace: Any = None) -> Any:
+def _parse_with_overrides(
+    parser: CommandParser, args: Sequence[str] | None = None, namespace: Any = None
+) -> Any:
     """Options we do not know go to the program (``prodserver web --workers=8``), as does all after ``--``."""
     args = list(args or [])
     after: list[str] = []
@@ -45,11 +47,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         # Never read settings here: 'manage.py help prodserver' must work with a broken setting.
-        parser.add_argument("names", nargs="*", metavar="NAME", help="process names from PRODUCTION_PROCESSES")
+        parser.add_argument(
+            "names", nargs="*", metavar="NAME", help="process names from PRODUCTION_PROCESSES"
+        )
         parser.add_argument("--all", action="store_true", help="run every configured process together")
         parser.add_argument("--list", action="store_true", help="list processes with their commands")
-        parser.add_argument("--dry-run", action="store_true", help="print what would run, with where each option came from")
-        parser.add_argument("--check", action="store_true", help="validate the processes without starting them")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="print what would run, with where each option came from"
+        )
+        parser.add_argument(
+            "--check", action="store_true", help="validate the processes without starting them"
+        )
         parser.add_argument(
             "--healthcheck",
             action="store_true",
