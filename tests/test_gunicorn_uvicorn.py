@@ -18,6 +18,8 @@ from django_prodserver.platform import default_workers
 from harness import TESTS_DIR, free_port, prodserver, run_manage
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
+pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
+
 GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
 GUNICORN_UVICORN = "django_prodserver.backends.gunicorn.GunicornUvicornServer"
 #: gunicorn's own ASGI worker (``-k asgi``) exists only in recent releases (27 has it, 21.2 not).
@@ -48,7 +50,12 @@ def test_gunicorn_uvicorn_serves_asgi_websockets_and_stops_gracefully() -> None:
 
 
 @pytest.mark.parametrize(
-    "worker_class", ["uvicorn_worker.UvicornWorker", "uvicorn.workers.UvicornWorker", "asgi"]
+    "worker_class",
+    [
+        "uvicorn_worker.UvicornWorker",
+        "uvicorn.workers.UvicornWorker",
+        pytest.param("asgi", marks=own_asgi_worker),
+    ],
 )
 def test_an_asgi_worker_class_in_args_serves_the_asgi_app(worker_class: str) -> None:
     port = free_port()

@@ -28,6 +28,8 @@ import websockets
 from harness import Child, free_port, process_group_alive, prodserver
 from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Backend, Case
 
+pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
+
 INDEX_BODY = "hello from testproject"
 ADMIN_LOGIN = "/admin/login/?next=/admin/"
 STREAM_BODY = "chunk 0\nchunk 1\nchunk 2\n"
