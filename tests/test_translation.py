@@ -2,7 +2,7 @@
 
 No mocks: every backend reads its program's own parser, so these tests also catch a program
 release that renames or reshapes an option. They run against the lowest supported versions
-too (``scripts/test-lowest``), where some expectations differ and say so.
+too (``scripts/test-lowest``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from django_prodserver.args import resolve_key
 from django_prodserver.backends.program import ProgramBackend
 from django_prodserver.conf import parse_process
 from django_prodserver.errors import OptionError
 from django_prodserver.loading import load_backend
+from django_prodserver.schemas import Option, OptionSchema
 from harness import run_manage
 
 pytestmark = pytest.mark.lowest
@@ -60,10 +62,6 @@ def error(path: str, args: Any, overrides: Sequence[str] = ()) -> str:
     with pytest.raises(OptionError) as info:
         backend(path, args, overrides).prep_server_args()
     return str(info.value)
-
-
-def has_option(path: str, key: str) -> bool:
-    return backend(path).schema.lookup(key) is not None
 
 
 # ----- valued options ------------------------------------------------------------------------
@@ -322,25 +320,36 @@ def test_granian_spec_names_map_onto_real_options(tmp_path: Path) -> None:
 
 
 def test_granian_threads() -> None:
-    if has_option(GRANIAN_ASGI, "runtime-threads"):  # granian 2
-        assert chosen(GRANIAN_WSGI, {"threads": 4}) == ["--blocking-threads=4"]
-        assert chosen(GRANIAN_ASGI, {"threads": 4}) == ["--runtime-threads=4"]
-    else:  # granian 1.x has a --threads of its own, which wins over the alias
-        assert chosen(GRANIAN_WSGI, {"threads": 4}) == ["--threads=4"]
-        assert chosen(GRANIAN_ASGI, {"threads": 4}) == ["--threads=4"]
+    assert chosen(GRANIAN_WSGI, {"threads": 4}) == ["--blocking-threads=4"]
+    assert chosen(GRANIAN_ASGI, {"threads": 4}) == ["--runtime-threads=4"]
 
 
-@pytest.mark.parametrize(("value", "runtime"), [("2", True), (4, True), ("1", False), (None, False)])
-def test_granian_asgi_blocking_threads_above_one_are_runtime_threads(value: Any, runtime: bool) -> None:
-    expected: list[str]
-    if value is None:
-        expected = []
-    elif runtime and has_option(GRANIAN_ASGI, "runtime-threads"):
-        # More than one blocking thread is a start-up error on ASGI; the spec's intent is
-        # more threads per worker, which granian 2 calls runtime threads.
-        expected = [f"--runtime-threads={value}"]
-    else:
-        expected = [f"--blocking-threads={value}"]
+def test_a_real_option_wins_over_an_alias_of_the_same_name() -> None:
+    # granian 1.x had a --threads of its own; a release that brings such a name back keeps
+    # the program's meaning instead of the spec's mapping.
+    schema = OptionSchema(
+        "granian",
+        [Option("threads", "--threads", True), Option("runtime_threads", "--runtime-threads", True)],
+    )
+    aliases = {"threads": "runtime-threads", "address": "host"}
+    found = resolve_key(schema, aliases, "threads")
+    assert found is not None
+    assert found.option.flag == "--threads"
+    assert resolve_key(schema, aliases, "address") is None  # the alias' target is missing too
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # More than one blocking thread is a start-up error on ASGI; the spec's intent is more
+        # threads per worker, which granian calls runtime threads.
+        ("2", ["--runtime-threads=2"]),
+        (4, ["--runtime-threads=4"]),
+        ("1", ["--blocking-threads=1"]),
+        (None, []),
+    ],
+)
+def test_granian_asgi_blocking_threads_above_one_are_runtime_threads(value: Any, expected: list[str]) -> None:
     assert chosen(GRANIAN_ASGI, {"blocking-threads": value}) == expected
 
 
