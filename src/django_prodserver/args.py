@@ -105,9 +105,7 @@ def raw_argv(args: str | Sequence[str]) -> list[str]:
     return shlex.split(args) if isinstance(args, str) else [str(a) for a in args]
 
 
-def parse_overrides(
-    tokens: Iterable[str], takes_value: Callable[[str], bool]
-) -> list[tuple[str, Any, str]]:
+def parse_overrides(tokens: Iterable[str], takes_value: Callable[[str], bool]) -> list[tuple[str, Any, str]]:
     """Command-line overrides (``--workers=8``, ``--preload``, ``--log-level debug``) → (key, value, token).
 
     ``takes_value(key)`` tells whether the next token is the option's value, so a bare flag

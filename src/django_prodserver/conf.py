@@ -25,9 +25,7 @@ RESTART_POLICIES: tuple[RestartPolicy, ...] = ("on-failure", "never")
 
 #: Keys of a process entry that this package reads. Anything else is kept in ``raw`` for
 #: custom backends, which receive the whole entry as keyword arguments.
-KNOWN_KEYS = frozenset(
-    {"BACKEND", "ARGS", "APP", "RESTART", "STOP_SIGNAL", "ONESHOT", "WARMUP", "SHUTDOWN"}
-)
+KNOWN_KEYS = frozenset({"BACKEND", "ARGS", "APP", "RESTART", "STOP_SIGNAL", "ONESHOT", "WARMUP", "SHUTDOWN"})
 
 ArgsValue = Mapping[str, Any] | Sequence[str] | str | None
 
@@ -76,13 +74,10 @@ def _raw_setting() -> Mapping[str, Any]:
         )
     if not isinstance(processes, Mapping):
         raise ConfigurationError(
-            f"The {SETTING} setting must be a dict of process name -> config, "
-            f"not {type(processes).__name__}."
+            f"The {SETTING} setting must be a dict of process name -> config, not {type(processes).__name__}."
         )
     if not processes:
-        raise ConfigurationError(
-            f"The {SETTING} setting is empty: add at least one process, e.g. 'web'."
-        )
+        raise ConfigurationError(f"The {SETTING} setting is empty: add at least one process, e.g. 'web'.")
     return processes
 
 
@@ -128,9 +123,7 @@ def _parse_warmup(name: str, value: Any) -> WarmupConfig | None:
             )
     on_error = value.get("ON_ERROR", "stop")
     if on_error not in WARMUP_POLICIES:
-        raise ConfigurationError(
-            f"{where}['ON_ERROR'] = {on_error!r} is not a policy; use 'stop' or 'warn'."
-        )
+        raise ConfigurationError(f"{where}['ON_ERROR'] = {on_error!r} is not a policy; use 'stop' or 'warn'.")
     host = value.get("HOST")
     if host is not None and (not isinstance(host, str) or not host):
         raise ConfigurationError(f"{where}['HOST'] must be a host name such as 'example.com'.")
@@ -181,9 +174,7 @@ def get_process(name: str) -> ProcessConfig:
     processes = _raw_setting()
     if name not in processes:
         names = ", ".join(map(repr, processes))
-        raise ConfigurationError(
-            f"No process named {name!r} in {SETTING}; configured: {names}."
-        )
+        raise ConfigurationError(f"No process named {name!r} in {SETTING}; configured: {names}.")
     return parse_process(name, processes[name])
 
 

@@ -139,9 +139,7 @@ _FLAG_ACTIONS = (
 )
 
 
-def from_argparse(
-    program: str, parser: argparse.ArgumentParser, *, skip: Iterable[str] = ()
-) -> OptionSchema:
+def from_argparse(program: str, parser: argparse.ArgumentParser, *, skip: Iterable[str] = ()) -> OptionSchema:
     skipped = {"help", "version", *skip}
     options = []
     for action in parser._actions:
