@@ -42,6 +42,9 @@ class Option:
     #: The value may be left out (getopt's optional_argument, e.g. uwsgi's ``--need-app``):
     #: True gives the bare flag, False leaves it out, anything else is its value.
     value_optional: bool = False
+    #: The value is a word the parser reads as a boolean (click's BOOL type, a tornado bool
+    #: option): ``--persistent=False``, unlike an on/off flag that takes no value.
+    boolean: bool = False
 
     @property
     def is_flag(self) -> bool:
@@ -119,6 +122,7 @@ def from_click(program: str, command: click.Command, *, skip: Iterable[str] = ()
                 help=param.help or "",
                 choices=choices,
                 default=None if callable(param.default) else param.default,
+                boolean=not is_flag and isinstance(param.type, click.types.BoolParamType),
             )
         )
     return OptionSchema(program, options)

@@ -218,7 +218,14 @@ class CeleryFlower(_CeleryBackend):
                 continue  # e.g. format_task: a Python function, set only in a config file
             # Every tornado option takes "--name=value", booleans included ("--persistent=False").
             options.append(
-                Option(option.name, f"--{key}", True, help=option.help or "", default=option.default)
+                Option(
+                    option.name,
+                    f"--{key}",
+                    True,
+                    help=option.help or "",
+                    default=option.default,
+                    boolean=option.type is bool,
+                )
             )
         return OptionSchema(self.program, options)
 
