@@ -15,6 +15,7 @@ from typing import Any, Literal
 from django.conf import settings
 
 from django_prodserver.errors import ConfigurationError, HealthSettingError
+from django_prodserver.platform import GRACEFUL_SECONDS
 
 SETTING = "PRODUCTION_PROCESSES"
 
@@ -248,7 +249,7 @@ class SupervisorConfig:
 
     #: One deadline for the whole group after SIGINT/SIGTERM, then SIGKILL. Below the 30 s
     #: grace period of Heroku and Kubernetes, so we kill stragglers before the platform does.
-    shutdown_timeout: float = 25.0
+    shutdown_timeout: float = GRACEFUL_SECONDS
     #: A child that exits sooner than this after starting "died while starting".
     start_seconds: float = 10.0
     #: Restarts allowed for a child that keeps dying while starting; one more and we stop.

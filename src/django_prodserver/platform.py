@@ -16,6 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+#: Seconds a server keeps an idle connection open: above common load-balancer idle timeouts
+#: (AWS ALB and GCP: 60 s), so the balancer, not the server, closes idle connections and
+#: never reuses one the server already closed (the classic intermittent 502).
+KEEP_ALIVE_SECONDS = 75
+
+#: Seconds a server (or the supervisor) gives work in flight after SIGTERM: inside the 30 s
+#: that Kubernetes, Heroku and ``docker stop`` wait before SIGKILL.
+GRACEFUL_SECONDS = 25
 #: Which cgroup this process is in, per hierarchy (``0::/path`` for v2, ``N:cpu,cpuacct:/path`` for v1).
 SELF_CGROUP = Path("/proc/self/cgroup")
 #: Where cgroup v1 mounts the CPU controller (the directory name lists the co-mounted controllers).

@@ -101,7 +101,7 @@ class DaphneServer(WebServerBackend):
     # Daphne's address option is --bind; other servers (and its own dest) call it host.
     aliases = {"host": "bind"}
     #: Seconds SIGTERM waits for HTTP requests in flight: within Kubernetes' default 30 s.
-    graceful_timeout: ClassVar[float] = 25
+    graceful_timeout: ClassVar[float] = platform.GRACEFUL_SECONDS
 
     def load_schema(self) -> OptionSchema:
         return from_argparse("daphne", _cli().parser)

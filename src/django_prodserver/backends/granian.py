@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django_prodserver import platform
 from django_prodserver.args import is_unset
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
@@ -47,7 +48,7 @@ class _GranianServer(WebServerBackend):
             # Granian logs no requests by default; containers expect an access log on stdout.
             "access-log": True,
             # Granian waits forever for workers to stop; bound it within Kubernetes' 30 s.
-            "workers-kill-timeout": 25,
+            "workers-kill-timeout": platform.GRACEFUL_SECONDS,
         }
 
     def parse(self, argv: list[str]) -> None:

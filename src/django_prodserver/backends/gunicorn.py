@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from django_prodserver import platform
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends._gunicorn_workers import (
     WorkerClassError,
@@ -95,9 +96,9 @@ class GunicornServer(WebServerBackend):
             "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s), so the balancer, not
             # gunicorn, closes idle connections; applies to the gthread and async workers.
-            "keep-alive": 75,
+            "keep-alive": platform.KEEP_ALIVE_SECONDS,
             # Finish in-flight requests on SIGTERM within Kubernetes' default 30 s grace period.
-            "graceful-timeout": 25,
+            "graceful-timeout": platform.GRACEFUL_SECONDS,
         }
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:

@@ -17,6 +17,7 @@ import types
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django_prodserver import platform
 from django_prodserver.args import Setting
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
@@ -158,10 +159,10 @@ class HypercornServer(WebServerBackend):
             "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s); hypercorn's own 5 s
             # makes the balancer reuse connections hypercorn already closed (502s).
-            "keep-alive": 75,
+            "keep-alive": platform.KEEP_ALIVE_SECONDS,
             # Hypercorn gives in-flight requests 3 s after SIGTERM; finish them within
             # Kubernetes' default 30 s grace period instead.
-            "graceful-timeout": 25,
+            "graceful-timeout": platform.GRACEFUL_SECONDS,
         }
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:

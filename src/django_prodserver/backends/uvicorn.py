@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from django_prodserver import platform
 from django_prodserver.backends._signals import absorb_stop_signals
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
@@ -36,10 +37,10 @@ class UvicornServer(WebServerBackend):
         return {
             # Above common load-balancer idle timeouts (AWS ALB: 60 s); uvicorn's own is 5 s,
             # which makes the balancer reuse connections uvicorn already closed (502s).
-            "timeout-keep-alive": 75,
+            "timeout-keep-alive": platform.KEEP_ALIVE_SECONDS,
             # Uvicorn waits forever for open connections by default; bound it to finish within
             # Kubernetes' default 30 s grace period.
-            "timeout-graceful-shutdown": 25,
+            "timeout-graceful-shutdown": platform.GRACEFUL_SECONDS,
         }
 
     def configured_proxy_trust(self) -> str | None:

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
+from django_prodserver import platform
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
@@ -261,7 +262,7 @@ class UWSGIServer(WebServerBackend):
             "buffer-size": 32768,
             # Give in-flight requests 25 s after SIGTERM, within Kubernetes' default 30 s
             # grace period (uWSGI's own is 60 s).
-            "worker-reload-mercy": 25,
+            "worker-reload-mercy": platform.GRACEFUL_SECONDS,
         }
 
     def terminates_tls(self) -> bool:
