@@ -201,22 +201,35 @@ HEALTH_KEYS = {
 }
 
 
-def health() -> HealthConfig:
-    value = getattr(settings, HEALTH_SETTING, None)
+def _dict_setting(
+    setting: str, keys: Mapping[str, str], example: str, error: type[ConfigurationError]
+) -> tuple[Mapping[Any, Any], dict[str, Any]] | None:
+    """Read an optional dict setting whose keys map onto a config dataclass's fields.
+
+    Shared by ``PRODSERVER_HEALTH`` and ``PRODSERVER_SUPERVISOR`` so both reject a non-dict
+    and a misspelt key with the same wording. Returns None when the setting is unset, else
+    the raw dict (for per-key value checks) and its items renamed to field names.
+    """
+    value = getattr(settings, setting, None)
     if value is None:
-        return HealthConfig()
+        return None
     if not isinstance(value, Mapping):
-        raise HealthSettingError(
-            f"The {HEALTH_SETTING} setting must be a dict, e.g. {{'READY_CHECKS': ['database']}}, "
-            f"not {type(value).__name__}."
-        )
+        raise error(f"The {setting} setting must be a dict, e.g. {example}, not {type(value).__name__}.")
     found: dict[str, Any] = {}
     for key, item in value.items():
-        if key not in HEALTH_KEYS:
-            close = difflib.get_close_matches(str(key), HEALTH_KEYS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, HEALTH_KEYS))}."
-            raise HealthSettingError(f"{HEALTH_SETTING} has unknown key {key!r}; {hint}")
-        found[HEALTH_KEYS[key]] = item
+        if key not in keys:
+            close = difflib.get_close_matches(str(key), keys, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, keys))}."
+            raise error(f"{setting} has unknown key {key!r}; {hint}")
+        found[keys[key]] = item
+    return value, found
+
+
+def health() -> HealthConfig:
+    parsed = _dict_setting(HEALTH_SETTING, HEALTH_KEYS, "{'READY_CHECKS': ['database']}", HealthSettingError)
+    if parsed is None:
+        return HealthConfig()
+    value, found = parsed
     for key in ("LIVENESS_PATH", "READINESS_PATH"):
         path = value.get(key)
         if path is not None and (not isinstance(path, str) or not path.startswith("/") or path == "/"):
@@ -269,20 +282,13 @@ SUPERVISOR_KEYS = {
 
 
 def supervisor() -> SupervisorConfig:
-    value = getattr(settings, SUPERVISOR_SETTING, None)
-    if value is None:
+    parsed = _dict_setting(
+        SUPERVISOR_SETTING, SUPERVISOR_KEYS, "{'SHUTDOWN_TIMEOUT': 25}", ConfigurationError
+    )
+    if parsed is None:
         return SupervisorConfig()
-    if not isinstance(value, Mapping):
-        raise ConfigurationError(
-            f"The {SUPERVISOR_SETTING} setting must be a dict, e.g. {{'SHUTDOWN_TIMEOUT': 25}}, "
-            f"not {type(value).__name__}."
-        )
-    found: dict[str, Any] = {}
+    value, found = parsed
     for key, item in value.items():
-        if key not in SUPERVISOR_KEYS:
-            close = difflib.get_close_matches(str(key), SUPERVISOR_KEYS, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, SUPERVISOR_KEYS))}."
-            raise ConfigurationError(f"{SUPERVISOR_SETTING} has unknown key {key!r}; {hint}")
         if key == "START_RETRIES":
             if isinstance(item, bool) or not isinstance(item, int) or item < 0:
                 raise ConfigurationError(
@@ -294,5 +300,4 @@ def supervisor() -> SupervisorConfig:
                 f"{SUPERVISOR_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
                 "use a number >= 0, e.g. 5."
             )
-        found[SUPERVISOR_KEYS[key]] = item
     return SupervisorConfig(**found)
