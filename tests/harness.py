@@ -203,6 +203,66 @@ def process_group_alive(pgid: int) -> bool:
     return True
 
 
+def exits_cleanly(child: Child, timeout: float = 40) -> None:
+    """Exit status 0, then no process of the server's group left (workers included)."""
+    code = child.wait(timeout)
+    if code != 0:
+        raise child.fail(f"exit status {code} after SIGTERM, expected 0")
+    deadline = time.monotonic() + 15
+    while process_group_alive(child.pid):
+        if time.monotonic() > deadline:
+            raise child.fail(f"process group {child.pid} still has processes 15s after the server exited")
+        time.sleep(0.05)
+
+
+def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for ``host`` (an IP address or a DNS name), valid for a day, and its key.
+
+    The key is PKCS#8, the only format granian reads. The extensions are those Python's
+    strict verification asks of a leaf, so a client can trust the certificate itself as
+    its CA (``ssl.create_default_context(cafile=cert)``).
+    """
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    try:
+        alt_name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alt_name = x509.DNSName(host)
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([alt_name]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
 @contextlib.contextmanager
 def prodserver(
     *names: str,

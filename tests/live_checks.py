@@ -6,15 +6,11 @@ output with the reason (``Child.fail``).
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import signal
 import threading
-import time
-from pathlib import Path
 from typing import Any
 
-from harness import Child, http_get, process_group_alive
+from harness import Child, exits_cleanly, http_get
 
 
 def page(child: Child, url: str, status: int = 200, body: str | None = None) -> str:
@@ -42,18 +38,6 @@ def websocket_echo(child: Child, url: str) -> None:
         raise child.fail(f"websocket {url} answered {answer!r}")
 
 
-def exits_cleanly(child: Child, timeout: float = 40) -> None:
-    """Exit status 0, then no process of the server's group left (workers included)."""
-    code = child.wait(timeout)
-    if code != 0:
-        raise child.fail(f"exit status {code} after SIGTERM, expected 0")
-    deadline = time.monotonic() + 15
-    while process_group_alive(child.pid):
-        if time.monotonic() > deadline:
-            raise child.fail("processes of the server's group are still running after it exited")
-        time.sleep(0.05)
-
-
 def sigterm_with_request_in_flight(child: Child, base: str, seconds: float = 2) -> None:
     """SIGTERM while /slow/ sleeps in the app: the request completes, then the server exits 0."""
     outcome: dict[str, Any] = {}
@@ -75,37 +59,3 @@ def sigterm_with_request_in_flight(child: Child, base: str, seconds: float = 2) 
     if response.status != 200 or response.text != f"slept {float(seconds)}":
         raise child.fail(f"the in-flight request got {response.status} {response.text!r}")
     exits_cleanly(child)
-
-
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate and key for 127.0.0.1, valid for a day (the client trusts it as its CA)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path

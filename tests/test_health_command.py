@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from pathlib import Path
 
 import pytest
 
-from harness import free_port, prodserver, run_manage
+from harness import free_port, prodserver, run_manage, self_signed_certificate
 from test_health import MIDDLEWARE, web
 
 SETTINGS = {"MIDDLEWARE": MIDDLEWARE, "PRODSERVER_HEALTH": {"READY_CHECKS": []}}
@@ -81,34 +80,7 @@ def test_a_process_that_is_not_a_web_server_is_refused() -> None:
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for a public name, as a real site would have: not 127.0.0.1."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "shop.example.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("shop.example.com")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"), "shop.example.com")
 
 
 def test_a_tls_server_is_probed_over_https(certificate: tuple[Path, Path]) -> None:

@@ -11,14 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import TESTS_DIR, free_port, prodserver, run_manage
-from live_checks import (
-    page,
-    self_signed_certificate,
-    sigterm_with_request_in_flight,
-    streamed_lines,
-    websocket_echo,
-)
+from harness import TESTS_DIR, free_port, prodserver, run_manage, self_signed_certificate
+from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
 HYPERCORN = "django_prodserver.backends.hypercorn.HypercornServer"
 

@@ -11,8 +11,6 @@ flight, which must still complete.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import re
 import signal
 import ssl
@@ -25,7 +23,7 @@ import httpx
 import pytest
 import websockets
 
-from harness import Child, free_port, process_group_alive, prodserver
+from harness import Child, exits_cleanly, free_port, prodserver, self_signed_certificate
 from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Backend, Case
 
 pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
@@ -149,17 +147,6 @@ def stop_cleanly(child: Child, timeout: float = 40) -> None:
     exits_cleanly(child, timeout)
 
 
-def exits_cleanly(child: Child, timeout: float = 40) -> None:
-    code = child.wait(timeout)
-    if code != 0:
-        raise child.fail(f"exit status {code} after SIGTERM, expected 0")
-    deadline = time.monotonic() + 15
-    while process_group_alive(child.pid):
-        if time.monotonic() > deadline:
-            raise child.fail(f"process group {child.pid} still has processes 15s after the server exited")
-        time.sleep(0.05)
-
-
 def stop_with_request_in_flight(child: Child, base: str, http1: bool, http2: bool) -> None:
     """SIGTERM while /slow/ sleeps in the app: the request completes, then the server exits 0."""
     outcome: dict[str, Any] = {}
@@ -240,44 +227,7 @@ def test_granian_http2_refuses_http11(migrated_sqlite: str) -> None:
 @pytest.fixture(scope="module")
 def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key in PKCS#8 (the only key format granian reads)."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    public = key.public_key()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.mark.parametrize("backend", [GRANIAN_ASGI, GRANIAN_WSGI], ids=lambda b: b.id)
