@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,11 +78,17 @@ class Child:
     """A running ``manage.py …`` whose combined output is collected line by line."""
 
     def __init__(
-        self, args: list[str], env: dict[str, str], cwd: Path = TESTS_DIR, manage: Path = MANAGE
+        self,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path = TESTS_DIR,
+        manage: Path = MANAGE,
+        command: Sequence[str] | None = None,
     ) -> None:
+        """``command`` replaces ``python manage.py`` as what runs ``args``, e.g. ``python -m django``."""
         self.args = args
         self.proc = subprocess.Popen(
-            [sys.executable, str(manage), *args],
+            [*(command or (sys.executable, str(manage))), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

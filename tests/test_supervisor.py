@@ -421,29 +421,14 @@ def test_dry_run_shows_each_child_command_with_checks_done_once() -> None:
     ]
 
 
-class DjangoModuleChild(Child):
-    """Like :class:`harness.Child`, started as ``python -m django …`` instead of ``manage.py``."""
-
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.args = args
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "django", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=str(TESTS_DIR),
-            start_new_session=True,
-        )
-        self.lines = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-
 def test_started_with_python_m_django_the_children_are_too() -> None:
     """``python -m django`` leaves django/__main__.py in argv[0]; children must use ``-m django``."""
     env = child_env({"one": chatty(), "two": chatty()})
-    sup = DjangoModuleChild(["prodserver", "one", "two", "--settings=testproject.settings"], env)
+    sup = Child(
+        ["prodserver", "one", "two", "--settings=testproject.settings"],
+        env,
+        command=(sys.executable, "-m", "django"),
+    )
     try:
         sup.wait_for_line("one    | ready")
         sup.wait_for_line("two    | ready")
