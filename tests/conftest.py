@@ -10,6 +10,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
 
 
+@pytest.fixture
+def no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset the platform contract and the programs' own variables (``GRANIAN_*``, ``UVICORN_*``).
+
+    A test that asserts the options a backend derives would otherwise see options that
+    the environment of whoever runs the suite adds. Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("no_platform_variables")``.
+    """
+    for name in list(os.environ):
+        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
+            ("GRANIAN_", "UVICORN_")
+        ):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated SQLite database file shared by tests that need tables (admin, tasks)."""

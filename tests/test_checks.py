@@ -12,7 +12,6 @@ import contextlib
 import importlib.util
 import inspect
 import io
-import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +30,8 @@ from django_prodserver import checks, errors, platform
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.gunicorn import GunicornServer
 from harness import free_port, prodserver, run_manage
+
+pytestmark = pytest.mark.usefixtures("no_platform_variables")
 
 SRC = Path(checks.__file__).parent
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
@@ -61,15 +62,6 @@ class PlainServer(BaseServerBackend):
 @pytest.fixture(scope="module", autouse=True)
 def _django() -> None:
     django.setup()
-
-
-@pytest.fixture(autouse=True)
-def _no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
-            ("GRANIAN_", "UVICORN_")
-        ):
-            monkeypatch.delenv(name)
 
 
 def web(backend: str = GUNICORN.path, **entry: Any) -> dict[str, Any]:

@@ -9,8 +9,6 @@ workers run.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from contract import BY_ID, WEB_BACKENDS, WITH_WORKERS, WebBackend, accepts, wait_workers
@@ -19,14 +17,7 @@ from django_prodserver.conf import parse_process
 from django_prodserver.loading import load_backend
 from harness import free_port, prodserver, run_manage
 
-
-@pytest.fixture(autouse=True)
-def _no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
-            ("GRANIAN_", "UVICORN_")
-        ):
-            monkeypatch.delenv(name)
+pytestmark = pytest.mark.usefixtures("no_platform_variables")
 
 
 @pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)

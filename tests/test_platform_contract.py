@@ -23,16 +23,10 @@ from django_prodserver.errors import OptionError
 from django_prodserver.loading import load_backend
 from harness import free_port, prodserver, run_manage
 
+pytestmark = pytest.mark.usefixtures("no_platform_variables")
+
 # Connections to 127.0.0.2 still name a host Django's ALLOWED_HOSTS accepts.
 FORWARDED = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
-CONTRACT_VARIABLES = ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")
-
-
-@pytest.fixture(autouse=True)
-def _no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name in CONTRACT_VARIABLES or name.startswith(("GRANIAN_", "UVICORN_")):
-            monkeypatch.delenv(name)
 
 
 def web(backend: WebBackend, args: Any = None) -> WebServerBackend:

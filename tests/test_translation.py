@@ -7,7 +7,6 @@ too (``scripts/test-lowest``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ from django_prodserver.loading import load_backend
 from django_prodserver.schemas import Option, OptionSchema
 from harness import run_manage
 
-pytestmark = pytest.mark.lowest
+# lowest: also run by scripts/test-lowest
+pytestmark = [pytest.mark.lowest, pytest.mark.usefixtures("no_platform_variables")]
 
 GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
 UVICORN = "django_prodserver.backends.uvicorn.UvicornServer"
@@ -33,16 +33,6 @@ WAITRESS = "django_prodserver.backends.waitress.WaitressServer"
 
 WSGI_APP = "testproject.wsgi:application"
 ASGI_APP = "testproject.asgi:application"
-
-
-@pytest.fixture(autouse=True)
-def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The platform contract and the programs' own variables would add options of their own."""
-    for name in list(os.environ):
-        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
-            ("GRANIAN_", "UVICORN_")
-        ):
-            monkeypatch.delenv(name)
 
 
 def backend(path: str, args: Any = None, overrides: Sequence[str] = (), **entry: Any) -> ProgramBackend:
