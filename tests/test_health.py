@@ -18,16 +18,10 @@ from typing import Any
 import pytest
 
 from harness import DATABASE_URL, REDIS_URL, Child, free_port, http_get, prodserver
+from testproject import settings as testproject_settings
 
-MIDDLEWARE = [
-    "django_prodserver.middleware.HealthCheckMiddleware",
-    "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-]
+#: The test project's middleware with the probes first, where the docs tell users to put them.
+MIDDLEWARE = ["django_prodserver.middleware.HealthCheckMiddleware", *testproject_settings.MIDDLEWARE]
 #: What Kubernetes sends: the pod IP, which no ALLOWED_HOSTS lists.
 POD_HOST = {"Host": "10.244.0.17:8000"}
 
