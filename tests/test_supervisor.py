@@ -305,7 +305,9 @@ def test_colour_on_a_terminal_unless_no_color(extra: tuple[str, ...]) -> None:
     reader.start()
     try:
         deadline = time.monotonic() + 30
-        while b"two    | \x1b[0mready" not in b"".join(chunks) and b"two    | ready" not in b"".join(chunks):
+        # Both children, or SIGTERM may reach one before it has printed (or set its handler).
+        ready = [(f"{n}    | \x1b[0mready".encode(), f"{n}    | ready".encode()) for n in ("one", "two")]
+        while not all(any(mark in b"".join(chunks) for mark in marks) for marks in ready):
             assert time.monotonic() < deadline, b"".join(chunks).decode(errors="replace")
             assert proc.poll() is None, b"".join(chunks).decode(errors="replace")
             time.sleep(0.05)
