@@ -9,9 +9,11 @@ from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import ProgramBackend
 
 
-def start(backend: BaseServerBackend, stderr: Any) -> None:
+def start(backend: BaseServerBackend, stderr: Any, *, validated: bool = False) -> None:
+    """``validated``: the system checks just validated this process; do not parse it twice."""
     if isinstance(backend, ProgramBackend):
-        backend.validate()
+        if not validated:
+            backend.validate()
         preflight = getattr(backend, "preflight", None)
         if preflight:
             preflight()

@@ -46,7 +46,18 @@ class GunicornServer(WebServerBackend):
     # ----- the worker class decides the application (see _gunicorn_workers) ------------------
 
     def worker_class(self) -> str:
-        """The worker class from the backend, ARGS, the command line or GUNICORN_CMD_ARGS."""
+        """The worker class from the backend, ARGS, the command line or GUNICORN_CMD_ARGS.
+
+        Asked for by nearly every derived value (app target, sizing, checks), so it is worked
+        out once per backend: gunicorn's parser costs a few milliseconds to build.
+        """
+        if self._worker_class is None:
+            self._worker_class = self._find_worker_class()
+        return self._worker_class
+
+    _worker_class: str | None = None
+
+    def _find_worker_class(self) -> str:
         argv: list[str] = []
         raw = self._raw_args()
         pairs = [*self.fixed_options().items(), *((self._dict_args() or {}).items() if raw is None else ())]

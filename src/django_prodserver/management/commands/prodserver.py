@@ -34,6 +34,7 @@ def _parse_with_overrides(
 
 
 class Command(BaseCommand):
+    _validated = False
     help = (
         "Start a production process from PRODUCTION_PROCESSES (the first one when no name is "
         "given); several names or --all run them together. Options after the name go to the "
@@ -75,7 +76,8 @@ class Command(BaseCommand):
             scope = conf.process_names() if options.get("all") else names or conf.process_names()[:1]
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
-        if not options.get("skip_checks"):
+        self._validated = not options.get("skip_checks")
+        if self._validated:
             # Our own problems as plain lines; Django's checks would wrap them in a
             # multi-line SystemCheckError block.
             errors = process_errors(scope)
@@ -118,7 +120,8 @@ class Command(BaseCommand):
             return self._dry_run(backend)
         from django_prodserver.startup import start
 
-        start(backend, self.stderr)
+        # The checks validated ARGS; options given on the command line still need a look.
+        start(backend, self.stderr, validated=self._validated and not overrides)
 
     def _list(self) -> None:
         for process in conf.all_processes():
