@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 from django.conf import settings
@@ -194,11 +194,12 @@ class HealthConfig:
     ready_checks: tuple[str, ...] = ("database", "cache")
 
 
-HEALTH_KEYS = {
-    "LIVENESS_PATH": "liveness_path",
-    "READINESS_PATH": "readiness_path",
-    "READY_CHECKS": "ready_checks",
-}
+def _setting_keys(config: type) -> dict[str, str]:
+    """A settings dict's keys are its config dataclass's fields, upper-cased."""
+    return {f.name.upper(): f.name for f in fields(config)}
+
+
+HEALTH_KEYS = _setting_keys(HealthConfig)
 
 
 def _dict_setting(
@@ -272,13 +273,7 @@ class SupervisorConfig:
     restart_delay_max: float = 30.0
 
 
-SUPERVISOR_KEYS = {
-    "SHUTDOWN_TIMEOUT": "shutdown_timeout",
-    "START_SECONDS": "start_seconds",
-    "START_RETRIES": "start_retries",
-    "RESTART_DELAY": "restart_delay",
-    "RESTART_DELAY_MAX": "restart_delay_max",
-}
+SUPERVISOR_KEYS = _setting_keys(SupervisorConfig)
 
 
 def supervisor() -> SupervisorConfig:
