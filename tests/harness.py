@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +207,16 @@ def process_group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def wait_until(what: str, condition: Callable[[], object], child: Child, timeout: float = 20) -> None:
+    """Poll ``condition`` until it holds; past the deadline, fail with ``what`` and the child's output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise child.fail(f"{what}: not within {timeout}s")
 
 
 def exits_cleanly(child: Child, timeout: float = 40) -> None:

@@ -18,7 +18,17 @@ from typing import Any
 
 import pytest
 
-from harness import MANAGE, TESTS_DIR, Child, child_env, free_port, http_get, prodserver, run_manage
+from harness import (
+    MANAGE,
+    TESTS_DIR,
+    Child,
+    child_env,
+    free_port,
+    http_get,
+    prodserver,
+    run_manage,
+    wait_until,
+)
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and signals")
 
@@ -33,15 +43,6 @@ def chatty(*args: str, **entry: Any) -> dict[str, Any]:
 def started(child: Child, name: str) -> list[int]:
     """PIDs the supervisor reported for ``name``, in order."""
     return [int(m) for m in re.findall(rf"system +\| {name} started \(pid (\d+)\)", child.output)]
-
-
-def wait_until(what: str, condition: Any, child: Child, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise child.fail(f"{what}: not within {timeout}s")
 
 
 def _stat(pid: int) -> list[str] | None:
