@@ -1,17 +1,16 @@
-"""A project that keeps its ``gunicorn.conf.py`` when it moves to prodserver.
+"""A project that keeps its ``gunicorn.conf.py`` or ``GUNICORN_CMD_ARGS`` when it moves to prodserver.
 
-Command-line options beat gunicorn's config file, so prodserver must not put its own
-defaults (or PORT/WEB_CONCURRENCY-derived options) on the command line when gunicorn will
-read a config file: the file would silently lose.
+Command-line options beat gunicorn's config file and ``GUNICORN_CMD_ARGS``, so prodserver
+must not put its own defaults (or PORT/WEB_CONCURRENCY-derived options) on the command line
+where gunicorn reads them from there: the user's setting would silently lose.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from contract import worker_processes
-from harness import Child, child_env, free_port, run_manage
+from harness import Child, child_env, free_port, prodserver, run_manage, wait_until
 
 PROCESSES = {"web": {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer"}}
 
@@ -23,10 +22,7 @@ def test_the_config_file_in_the_working_directory_wins(tmp_path: Path) -> None:
     child = Child(["prodserver", "web"], env, cwd=tmp_path)
     try:
         assert child.wait_http(f"http://127.0.0.1:{port}/").status == 200
-        deadline = time.monotonic() + 20
-        while len(worker_processes(child.pid)) != 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(worker_processes(child.pid)) == 3, child.output
+        wait_until("3 workers, as the file says", lambda: len(worker_processes(child.pid)) == 3, child)
         assert (
             "prodserver: web: gunicorn reads gunicorn.conf.py: prodserver adds no defaults and no "
             "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it." in child.output
@@ -43,3 +39,15 @@ def test_a_config_file_named_in_args_turns_off_defaults(tmp_path: Path) -> None:
     result = run_manage("prodserver", "web", "--dry-run", processes=processes, env={"WEB_CONCURRENCY": "5"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == f"gunicorn --config={config} testproject.wsgi:application"
+
+
+def test_gunicorn_cmd_args_beat_prodserver_defaults() -> None:
+    # Without GUNICORN_CMD_ARGS the CPU-sized default would put --workers on the command line.
+    port = free_port()
+    processes = {"web": {**PROCESSES["web"], "ARGS": {"bind": f"127.0.0.1:{port}"}}}
+    with prodserver("web", processes=processes, env={"GUNICORN_CMD_ARGS": "--workers 3"}) as child:
+        assert child.wait_http(f"http://127.0.0.1:{port}/").status == 200
+        wait_until(
+            "3 workers, as GUNICORN_CMD_ARGS says", lambda: len(worker_processes(child.pid)) == 3, child
+        )
+        assert child.stop() == 0, child.output

@@ -33,20 +33,31 @@ class WorkerClassError(LookupError):
     """The worker class does not load; ``str()`` is one line saying why and what to do."""
 
 
-def configured_worker_class(argv: Sequence[str], environ_args: str = "") -> str:
-    """The ``--worker-class`` gunicorn uses for ``argv`` over ``GUNICORN_CMD_ARGS``, read by its parser."""
+def parsed_options(args: Sequence[str]) -> dict[str, str]:
+    """The options gunicorn's own parser reads from ``args`` (dest → value; empty if malformed)."""
     from gunicorn.config import Config
 
-    found = "sync"
-    for args in (shlex.split(environ_args), list(argv)):
-        try:
-            with contextlib.redirect_stderr(io.StringIO()):
-                namespace, _ = Config(prog="gunicorn").parser().parse_known_args(args)
-        except SystemExit:  # malformed: the validation reports it
-            continue
-        if namespace.worker_class:
-            found = str(namespace.worker_class)
-    return found
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            namespace, _ = Config(prog="gunicorn").parser().parse_known_args(list(args))
+    except SystemExit:  # malformed: the validation reports it
+        return {}
+    return {
+        dest: str(value) for dest, value in vars(namespace).items() if value is not None and dest != "args"
+    }
+
+
+def parsed_option(args: Sequence[str], dest: str) -> str | None:
+    return parsed_options(args).get(dest)
+
+
+def configured_worker_class(argv: Sequence[str], environ_args: str = "") -> str:
+    """The ``--worker-class`` gunicorn uses for ``argv`` over ``GUNICORN_CMD_ARGS``, read by its parser."""
+    return (
+        parsed_option(argv, "worker_class")
+        or parsed_option(shlex.split(environ_args), "worker_class")
+        or "sync"
+    )
 
 
 def _named(module: str, name: str) -> bool:

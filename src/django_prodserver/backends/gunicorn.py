@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shlex
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -15,6 +16,8 @@ from django_prodserver.backends._gunicorn_workers import (
     configured_worker_class,
     is_asgi_worker,
     load_worker_class,
+    parsed_option,
+    parsed_options,
 )
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
@@ -85,17 +88,20 @@ class GunicornServer(WebServerBackend):
             raise OptionError(f"Process {self.name!r}: gunicorn worker class {value!r} {exc}") from None
         return argv
 
+    def program_environment_dests(self) -> set[str]:
+        # GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
+        # silently beat what the user set in it.
+        return set(parsed_options(shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))))
+
     def config_file(self) -> str | None:
         # Gunicorn also reads ./gunicorn.conf.py on its own, and reads PORT, WEB_CONCURRENCY
         # and FORWARDED_ALLOW_IPS itself as the defaults beneath that file.
         named = super().config_file()
         if named:
             return named
-        if (
-            "--config" in os.environ.get("GUNICORN_CMD_ARGS", "")
-            or "-c" in os.environ.get("GUNICORN_CMD_ARGS", "").split()
-        ):
-            return "GUNICORN_CMD_ARGS --config"
+        from_environment = parsed_option(shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")), "config")
+        if from_environment:
+            return from_environment
         return "gunicorn.conf.py" if os.path.isfile("gunicorn.conf.py") else None
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
