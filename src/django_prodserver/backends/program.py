@@ -172,6 +172,9 @@ class ProgramBackend(BaseServerBackend):
             self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
         ]
         raw = self._raw_args()
+        # First, before anything imports the program: gunicorn reads WEB_CONCURRENCY with
+        # int() while its config module loads, so a malformed value must be reported by us.
+        environment = self.environment(os.environ) if raw is None else {}
         if raw is None and not self.config_file():
             own = self.program_environment_dests()
             # A production default the installed version does not have yet simply does not apply.
@@ -182,7 +185,7 @@ class ProgramBackend(BaseServerBackend):
             ]
             weak += [
                 self._setting(k, e.value, "environment", f"environment {e.variable}")
-                for k, e in self.environment(os.environ).items()
+                for k, e in environment.items()
             ]
             layers.append([s for s in weak if s.source == "default" and s.option.dest not in own])
             layers.append([s for s in weak if s.source == "environment" and s.option.dest not in own])
