@@ -107,7 +107,7 @@ def test_every_error_class_has_its_own_id() -> None:
     assert checks.E008 not in mapped.values(), mapped  # E008 is for errors of custom backends
     assert len(set(mapped.values())) == len(classes)
     assert {spec for _, spec in checks.ERROR_IDS} <= set(checks.ALL)
-    assert errors.OptionError("x").check_id == "prodserver.E004"
+    assert checks.check_id(errors.OptionError("x")).id == "prodserver.E004"
 
 
 def test_ids_are_written_only_in_checks_py() -> None:

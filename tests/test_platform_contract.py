@@ -243,7 +243,7 @@ def test_a_malformed_platform_variable_is_reported_with_its_fix(
 ) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(OptionError) as info:
-        web(BY_ID["gunicorn"]).settings()
+        web(BY_ID["gunicorn"]).resolve().options.values()
     expected = {
         "PORT": f"Process 'web': PORT={value!r} is not a TCP port; set PORT to a number from 1 to 65535, "
         "or unset it.",
@@ -256,7 +256,7 @@ def test_a_malformed_platform_variable_is_reported_with_its_fix(
 def test_waitress_trusts_exactly_one_proxy_address(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1, 10.0.0.2")
     with pytest.raises(OptionError) as info:
-        web(BY_ID["waitress"]).settings()
+        web(BY_ID["waitress"]).resolve().options.values()
     assert str(info.value) == (
         "Process 'web': FORWARDED_ALLOW_IPS='10.0.0.1, 10.0.0.2' lists several proxies, but waitress "
         "trusts exactly one address (or '*'); set FORWARDED_ALLOW_IPS to your proxy's address, or set "
@@ -269,7 +269,9 @@ def test_waitress_args_that_configure_proxy_trust_replace_the_environments(
 ) -> None:
     monkeypatch.setenv("FORWARDED_ALLOW_IPS", "10.0.0.1")
     loaded = web(BY_ID["waitress"], {"trusted-proxy": "10.0.0.9"})
-    assert [a for s in loaded.settings() for a in s.argv() if "trusted" in a] == ["--trusted-proxy=10.0.0.9"]
+    assert [a for s in loaded.resolve().options.values() for a in s.argv() if "trusted" in a] == [
+        "--trusted-proxy=10.0.0.9"
+    ]
 
 
 def test_the_dry_run_says_where_each_value_came_from() -> None:

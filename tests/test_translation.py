@@ -44,7 +44,7 @@ def backend(path: str, args: Any = None, overrides: Sequence[str] = (), **entry:
 
 def chosen(path: str, args: Any, overrides: Sequence[str] = ()) -> list[str]:
     """The argv fragments that come from ARGS and the command line, in order."""
-    settings = backend(path, args, overrides).settings()
+    settings = backend(path, args, overrides).resolve().options.values()
     return [arg for s in settings if s.source in ("ARGS", "command line") for arg in s.argv()]
 
 
@@ -398,7 +398,7 @@ def test_an_override_uses_the_alias_table() -> None:
 
 def test_an_override_replaces_a_value_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEB_CONCURRENCY", "3")
-    settings = backend(GUNICORN, {}, ["--workers=7"]).settings()
+    settings = backend(GUNICORN, {}, ["--workers=7"]).resolve().options.values()
     assert [(s.argv(), s.source) for s in settings if s.option.dest == "workers"] == [
         (["--workers=7"], "command line")
     ]

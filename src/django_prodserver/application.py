@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from django_prodserver.errors import ApplicationNotFound
-from django_prodserver.importing import module_exists
+from django_prodserver.importing import is_missing, module_exists
 
 
 def to_target(dotted: str) -> str:
@@ -98,9 +98,7 @@ def _find_module(module: str) -> tuple[bool, str | None]:
     try:
         spec = importlib.util.find_spec(module)
     except ModuleNotFoundError as exc:
-        # A parent package that is missing is "not found"; one that imports something
-        # missing is the user's bug and keeps its traceback.
-        if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+        if is_missing(exc, module):
             return False, None
         raise
     except ValueError:

@@ -11,15 +11,18 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from django_prodserver.schemas import Lookup, Option, OptionSchema, normalize_key
 
 TRUE_STRINGS = frozenset({"true", "1", "yes", "on", "y", "t"})
 FALSE_STRINGS = frozenset({"false", "0", "no", "off", "n", "f"})
 
-#: Where a value came from, weakest first; later sources replace earlier ones.
-SOURCES = ("default", "environment", "ARGS", "command line")
+#: Where a value came from: prodserver's production default, the platform's environment, what
+#: the backend needs to serve the app right, the user's ARGS, the command line.
+Source = Literal["default", "environment", "backend", "ARGS", "command line"]
+#: Sources the user (or the backend) set on purpose; they own a whole option group.
+STRONG_SOURCES: frozenset[Source] = frozenset({"backend", "ARGS", "command line"})
 
 
 class TranslationError(ValueError):
@@ -48,10 +51,6 @@ def is_unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() in ("None", "none", "null"))
 
 
-def _format(value: Any) -> str:
-    return str(value)
-
-
 def option_argv(lookup: Lookup, value: Any) -> list[str]:
     """The argv fragment for one option and one user value."""
     option = lookup.option
@@ -72,8 +71,8 @@ def option_argv(lookup: Lookup, value: Any) -> list[str]:
     if isinstance(value, (list, tuple)):
         if not option.repeatable:
             raise TranslationError(f"'{option.flag}' takes one value, not a list")
-        return [f"{option.flag}={_format(item)}" for item in value]
-    return [f"{option.flag}={_format(value)}"]
+        return [f"{option.flag}={item}" for item in value]
+    return [f"{option.flag}={value}"]
 
 
 def _spelling(lookup: Lookup) -> str:
@@ -88,7 +87,7 @@ class Setting:
     key: str
     lookup: Lookup
     value: Any
-    source: str
+    source: Source
     #: Human pointer to where the value was written, e.g. ``PRODUCTION_PROCESSES['web']['ARGS']['workers']``.
     origin: str
 

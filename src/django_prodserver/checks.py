@@ -29,6 +29,7 @@ from django_prodserver.errors import (
     ProdserverError,
     ProgramNotInstalled,
     StartupError,
+    WorkerSetupError,
 )
 
 if TYPE_CHECKING:
@@ -93,6 +94,12 @@ E008 = CheckId(
     "A backend reported a problem with its process.",
     "Fix what the message names; the backend's documentation lists its settings.",
 )
+E010 = CheckId(
+    "prodserver.E010",
+    "A worker's Django app is not in INSTALLED_APPS, or the task backend it runs has no worker.",
+    "Add the app the message names to INSTALLED_APPS (then run 'manage.py migrate'), or point the "
+    "worker at a task backend it can run.",
+)
 W001 = CheckId(
     "prodserver.W001",
     "A web process listens on all interfaces while DEBUG is True.",
@@ -126,7 +133,22 @@ W004 = CheckId(
 )
 
 #: Every id, in order; ids must be unique (a test says so).
-ALL: tuple[CheckId, ...] = (E001, E002, E003, E004, E005, E006, E007, E008, E009, W001, W002, W003, W004)
+ALL: tuple[CheckId, ...] = (
+    E001,
+    E002,
+    E003,
+    E004,
+    E005,
+    E006,
+    E007,
+    E008,
+    E009,
+    E010,
+    W001,
+    W002,
+    W003,
+    W004,
+)
 
 #: Error class → id; the first matching class wins, so subclasses come before their bases.
 ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
@@ -138,6 +160,7 @@ ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
     (ApplicationNotFound, E005),
     (AppImportError, E006),
     (StartupError, E007),
+    (WorkerSetupError, E010),
     (ProdserverError, E008),
 )
 
@@ -234,7 +257,9 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
 def _deploy_messages(backend: WebServerBackend) -> list[checks.CheckMessage]:
     messages = []
     name, program = backend.name, backend.program
-    exposed = sorted({host for host, _ in backend.listen_addresses_resolved() if _all_interfaces(host)})
+    serving = backend.resolve().serving
+    listen = serving.listen if serving else ()
+    exposed = sorted({host for host, _ in listen if _all_interfaces(host)})
     if settings.DEBUG and exposed:
         messages.append(
             warning(
@@ -256,7 +281,7 @@ def _deploy_messages(backend: WebServerBackend) -> list[checks.CheckMessage]:
     if (
         getattr(settings, "SECURE_SSL_REDIRECT", False)
         and not proxy_header
-        and not backend.terminates_tls()
+        and not (serving and serving.tls)
         and backend.configured_proxy_trust() is None
     ):
         messages.append(

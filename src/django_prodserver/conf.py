@@ -24,11 +24,11 @@ HEALTH_SETTING = "PRODSERVER_HEALTH"
 RestartPolicy = Literal["on-failure", "never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("on-failure", "never")
 
-#: Keys of a process entry that this package reads. Anything else is kept in ``raw`` for
-#: custom backends, which receive the whole entry as keyword arguments.
-KNOWN_KEYS = frozenset({"BACKEND", "ARGS", "APP", "RESTART", "STOP_SIGNAL", "ONESHOT", "WARMUP", "SHUTDOWN"})
-
 ArgsValue = Mapping[str, Any] | Sequence[str] | str | None
+
+#: What SIGTERM does to a Celery worker (backends/_celery_shutdown.py); None: the backend's default.
+ShutdownMode = Literal["soft", "warm"]
+SHUTDOWN_MODES: tuple[ShutdownMode, ...] = ("soft", "warm")
 
 WarmupPolicy = Literal["stop", "warn"]
 WARMUP_POLICIES: tuple[WarmupPolicy, ...] = ("stop", "warn")
@@ -58,6 +58,7 @@ class ProcessConfig:
     #: Runs to completion before the long-running processes start (e.g. ``migrate``).
     oneshot: bool = False
     warmup: WarmupConfig | None = None
+    shutdown: ShutdownMode | None = None
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def setting_path(self, key: str | None = None) -> str:
@@ -154,6 +155,13 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
             f"{SETTING}[{name!r}]['RESTART'] = {restart!r} is not a restart policy; "
             f"use one of {', '.join(map(repr, RESTART_POLICIES))}."
         )
+    shutdown = entry.get("SHUTDOWN")
+    if shutdown is not None and shutdown not in SHUTDOWN_MODES:
+        raise ConfigurationError(
+            f"Process {name!r}: SHUTDOWN = {shutdown!r} is not a Celery shutdown mode; use "
+            "'soft' (the default: SIGTERM gives running tasks a bounded time) or 'warm' "
+            "(SIGTERM waits for them however long)."
+        )
     return ProcessConfig(
         name=name,
         backend=backend,
@@ -163,6 +171,7 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         stop_signal=_parse_signal(name, entry.get("STOP_SIGNAL", "SIGTERM")),
         oneshot=bool(entry.get("ONESHOT", False)),
         warmup=_parse_warmup(name, entry.get("WARMUP")),
+        shutdown=shutdown,
         raw=dict(entry),
     )
 

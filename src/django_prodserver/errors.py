@@ -4,14 +4,11 @@ from __future__ import annotations
 
 
 class ProdserverError(Exception):
-    """A problem the user can fix; ``str()`` is the whole message, one or two lines."""
+    """A problem the user can fix; ``str()`` is the whole message, one or two lines.
 
-    @property
-    def check_id(self) -> str:
-        """The id ``manage.py check`` reports this problem under; every id lives in checks.py."""
-        from django_prodserver.checks import check_id
-
-        return check_id(self).id
+    Built-in backends raise one of the subclasses below; the bare class is what a custom
+    backend raises (its check id says "a backend reported a problem").
+    """
 
 
 class ConfigurationError(ProdserverError):
@@ -28,6 +25,19 @@ class BackendImportError(ProdserverError):
 
 class ProgramNotInstalled(ProdserverError):
     """The program a backend runs is missing; the message names the extra that installs it."""
+
+
+def not_installed(process: str, backend: str, what: str, extra: str) -> ProgramNotInstalled:
+    """The one wording of "this program is missing here", with the extra that installs it."""
+    return ProgramNotInstalled(
+        f"Process {process!r} uses {backend}, but {what} is not installed: "
+        f"pip install 'django-prodserver[{extra}]'"
+    )
+
+
+class WorkerSetupError(ProdserverError):
+    """A worker's Django side does not fit it: its app is not in INSTALLED_APPS, or the task
+    backend it names has no worker."""
 
 
 class OptionError(ProdserverError):

@@ -12,43 +12,37 @@ import ssl
 import time
 
 from django_prodserver import conf
-from django_prodserver.backends.base import BaseServerBackend
-from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.errors import ProdserverError
 from django_prodserver.health import MIDDLEWARE, local_host_header
 
 TIMEOUT = 5.0
 LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
-#: Options (by dest) that make a server speak TLS on its port.
-TLS_DESTS = ("certfile", "ssl_certfile", "ssl_certificate")
 
 
 class Unhealthy(ProdserverError):
     """The process did not answer its liveness probe with 200."""
 
 
-def target(backend: BaseServerBackend) -> tuple[str, int, bool]:
-    """(host, port, tls) to probe, from the process' resolved settings."""
-    if not isinstance(backend, WebServerBackend):
+def target(backend: BaseProcessBackend) -> tuple[str, int, bool]:
+    """(host, port, tls) to probe, from the process' resolved value."""
+    serving = backend.resolve().serving
+    if serving is None:
         raise Unhealthy(
             f"{backend.name}: --healthcheck probes web server processes, and {backend.name!r} "
             "is not one; name the web process, e.g. 'prodserver --healthcheck web'."
         )
-    by_dest = {s.option.dest: s for s in backend.settings()}
-    addresses = backend.listen_addresses(by_dest)
-    if not addresses:
+    if not serving.listen:
         raise Unhealthy(
             f"{backend.name}: the process listens on no TCP address prodserver can find "
             "(a Unix socket or a file descriptor); probe it with the tool that reaches that socket."
         )
-    host, port = addresses[0]
+    host, port = serving.listen[0]
     host = host.strip()
-    host = LOOPBACK.get(host, host).strip("[]")
-    tls = any(by_dest.get(dest) is not None and by_dest[dest].value for dest in TLS_DESTS)
-    return host, port, tls
+    return LOOPBACK.get(host, host).strip("[]"), port, serving.tls
 
 
-def probe(backend: BaseServerBackend, timeout: float = TIMEOUT) -> str:
+def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT) -> str:
     """One line saying the process is healthy; raises :class:`Unhealthy` with the reason."""
     host, port, tls = target(backend)
     path = conf.health().liveness_path

@@ -14,6 +14,14 @@ class NotFound(LookupError):
     """The path names a module or attribute that does not exist."""
 
 
+def is_missing(exc: ModuleNotFoundError, module: str) -> bool:
+    """Whether ``exc`` says ``module`` itself (or a parent package of it) does not exist.
+
+    A module missing *inside* the user's code is their bug and keeps its traceback.
+    """
+    return bool(exc.name) and (module == exc.name or module.startswith(f"{exc.name}."))
+
+
 def import_path(path: str) -> Any:
     """Import ``pkg.mod.attr`` or ``pkg.mod:attr`` (attribute may be dotted after a colon)."""
     if ":" in path:
@@ -25,9 +33,7 @@ def import_path(path: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except ModuleNotFoundError as exc:
-        # Only "not found" when the missing module is the one we asked for (or a parent of it);
-        # a module missing *inside* the user's code is their bug and keeps its traceback.
-        if exc.name and (module_name == exc.name or module_name.startswith(exc.name + ".")):
+        if is_missing(exc, module_name):
             raise NotFound(f"no module named {exc.name!r}") from None
         raise
     for attr in filter(None, attrs.split(".")):

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 
-from django_prodserver.backends.base import BaseServerBackend
+from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf import ProcessConfig
 from django_prodserver.errors import BackendImportError
 from django_prodserver.importing import NotFound, import_path
 
 
-def backend_class(process: ProcessConfig) -> type[BaseServerBackend]:
+def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
     try:
         cls = import_path(process.backend)
     except NotFound as exc:
@@ -18,7 +20,7 @@ def backend_class(process: ProcessConfig) -> type[BaseServerBackend]:
             f"Process {process.name!r}: BACKEND {process.backend!r} cannot be imported ({exc}); "
             "check the dotted path, e.g. 'django_prodserver.backends.gunicorn.GunicornServer'."
         ) from None
-    if not (isinstance(cls, type) and issubclass(cls, BaseServerBackend)):
+    if not (isinstance(cls, type) and issubclass(cls, BaseProcessBackend)):
         raise BackendImportError(
             f"Process {process.name!r}: BACKEND {process.backend!r} is not a backend class "
             "(a subclass of django_prodserver.backends.base.BaseServerBackend)."
@@ -26,5 +28,30 @@ def backend_class(process: ProcessConfig) -> type[BaseServerBackend]:
     return cls
 
 
-def load_backend(process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseServerBackend:
-    return backend_class(process).from_config(process, overrides)
+_Cache = dict[tuple[str, tuple[str, ...]], BaseProcessBackend]
+_reused: ContextVar[_Cache | None] = ContextVar("prodserver_backends", default=None)
+
+
+@contextlib.contextmanager
+def reusing_backends() -> Iterator[None]:
+    """Within this block, one backend object per process and command line.
+
+    A backend resolves once and remembers that it validated, so the checks that run before a
+    command and the start that follows them share that work instead of repeating it.
+    """
+    token = _reused.set({})
+    try:
+        yield
+    finally:
+        _reused.reset(token)
+
+
+def load_backend(process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseProcessBackend:
+    cache = _reused.get()
+    key = (process.name, tuple(overrides))
+    if cache is not None and key in cache:
+        return cache[key]
+    backend = backend_class(process).from_config(process, overrides)
+    if cache is not None:
+        cache[key] = backend
+    return backend

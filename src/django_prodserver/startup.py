@@ -5,20 +5,15 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from django_prodserver.backends.base import BaseServerBackend
-from django_prodserver.backends.program import ProgramBackend
+from django_prodserver.backends.base import BaseProcessBackend
 
 
-def start(backend: BaseServerBackend, stderr: Any, *, validated: bool = False) -> None:
-    """``validated``: the system checks just validated this process; do not parse it twice."""
-    if isinstance(backend, ProgramBackend):
-        if not validated:
-            backend.validate()
-        preflight = getattr(backend, "preflight", None)
-        if preflight:
-            preflight()
-        for note in getattr(backend, "notes", list)():
-            stderr.write(f"prodserver: {note}")
+def start(backend: BaseProcessBackend, stderr: Any) -> None:
+    # A no-op when the checks that ran before the command already validated this backend.
+    backend.validate()
+    backend.preflight()
+    for note in backend.notes():
+        stderr.write(f"prodserver: {note}")
     if backend.process is not None and backend.process.warmup is not None:
         from django_prodserver.warmup import warm_up
 

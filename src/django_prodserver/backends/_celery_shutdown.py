@@ -22,18 +22,18 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-from django_prodserver.errors import ProdserverError, StartupError
+from django_prodserver.errors import StartupError
+from django_prodserver.resolved import Row
 
 if TYPE_CHECKING:
     from celery import Celery
 
-    from django_prodserver.backends.celery import CeleryWorker
-
-MODES = ("soft", "warm")
+Mode = Literal["soft", "warm"]
 #: Windows has no SIGQUIT to remap SIGTERM onto (nor process groups to signal).
-DEFAULT_MODE = "soft" if hasattr(signal, "SIGQUIT") else "warm"
+DEFAULT_MODE: Mode = "soft" if hasattr(signal, "SIGQUIT") else "warm"
 #: Seconds running tasks get after SIGTERM in soft mode, when the app sets no timeout itself.
 DEFAULT_SOFT_TIMEOUT = 20.0
 REMAP = "REMAP_SIGTERM"
@@ -41,88 +41,97 @@ REMAP = "REMAP_SIGTERM"
 REEXEC_MARK = "PRODSERVER_CELERY_REEXEC"
 
 
-def mode(backend: CeleryWorker) -> str:
-    value = backend.server_args.get("SHUTDOWN", DEFAULT_MODE)
-    if value not in MODES:
-        raise ProdserverError(
-            f"Process {backend.name!r}: SHUTDOWN = {value!r} is not a Celery shutdown mode; use "
-            "'soft' (the default: SIGTERM gives running tasks a bounded time) or 'warm' "
-            "(SIGTERM waits for them however long)."
+@dataclass(frozen=True)
+class Shutdown:
+    """What SIGTERM does to one Celery worker, built once from SHUTDOWN and the app's config."""
+
+    process: str
+    mode: Mode
+    #: Seconds running tasks get in soft mode: the app's own timeout, else our default.
+    soft_timeout: float
+    #: Whether the app set worker_soft_shutdown_timeout itself (for --dry-run's "from where").
+    app_timeout: bool
+    #: task_acks_late: a task cut short goes back to the queue instead of being lost.
+    acks_late: bool
+
+    @classmethod
+    def of(cls, process: str, mode: Mode | None, app: Celery) -> Shutdown:
+        own = float(app.conf.worker_soft_shutdown_timeout or 0)
+        return cls(
+            process=process,
+            mode=mode or DEFAULT_MODE,
+            soft_timeout=own or DEFAULT_SOFT_TIMEOUT,
+            app_timeout=bool(own),
+            acks_late=bool(app.conf.task_acks_late),
         )
-    return str(value)
 
+    @property
+    def remap(self) -> str | None:
+        """The REMAP_SIGTERM the worker must be imported with."""
+        return "SIGQUIT" if self.mode == "soft" else None
 
-def _wanted_remap(backend: CeleryWorker) -> str | None:
-    return "SIGQUIT" if mode(backend) == "soft" else None
+    def needs_reexec(self) -> bool:
+        import billiard.common
 
+        return (billiard.common.REMAP_SIGTERM or None) != self.remap
 
-def _needs_reexec(backend: CeleryWorker) -> bool:
-    import billiard.common
+    def prepare(self, app: Celery) -> None:
+        """Make this process' signal handling match the mode; may re-execute it."""
+        if self.needs_reexec():
+            self._reexec()
+        if self.mode == "soft":
+            app.conf.worker_soft_shutdown_timeout = self.soft_timeout
 
-    return (billiard.common.REMAP_SIGTERM or None) != _wanted_remap(backend)
+    def _reexec(self) -> None:
+        if os.environ.get(REEXEC_MARK) or "prodserver" not in sys.argv[1:]:
+            # Not started as 'manage.py prodserver …' (or the restart did not take): do not guess
+            # a command line to re-run.
+            needed = f"{REMAP}={self.remap}" if self.remap else f"no {REMAP}"
+            raise StartupError(
+                f"Process {self.process!r}: SHUTDOWN {self.mode!r} needs {needed} in the environment "
+                "before Celery is imported; set it where the worker is started."
+            )
+        from django.db import connections
 
+        connections.close_all()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        env = {key: value for key, value in os.environ.items() if key != REMAP}
+        if self.remap:
+            env[REMAP] = self.remap
+        env[REEXEC_MARK] = "1"
+        os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)  # noqa: S606
 
-def soft_timeout(app: Celery) -> float:
-    return float(app.conf.worker_soft_shutdown_timeout or DEFAULT_SOFT_TIMEOUT)
-
-
-def prepare(backend: CeleryWorker, app: Celery) -> None:
-    """Make this process' signal handling match the mode; may re-execute it."""
-    if _needs_reexec(backend):
-        _reexec(backend)
-    if mode(backend) == "soft":
-        app.conf.worker_soft_shutdown_timeout = soft_timeout(app)
-
-
-def _reexec(backend: CeleryWorker) -> None:
-    wanted = _wanted_remap(backend)
-    if os.environ.get(REEXEC_MARK) or "prodserver" not in sys.argv[1:]:
-        # Not started as 'manage.py prodserver …' (or the restart did not take): do not guess
-        # a command line to re-run.
-        needed = f"{REMAP}={wanted}" if wanted else f"no {REMAP}"
-        raise StartupError(
-            f"Process {backend.name!r}: SHUTDOWN {mode(backend)!r} needs {needed} in the environment "
-            "before Celery is imported; set it where the worker is started."
+    def notes(self) -> list[str]:
+        if self.needs_reexec():
+            return []  # said once, by the process that runs the worker
+        if self.mode == "warm":
+            return [
+                f"{self.process}: SHUTDOWN 'warm': SIGTERM waits for running tasks however long they "
+                "take; send it to the main process only."
+            ]
+        then = (
+            "go back to the queue (task_acks_late)"
+            if self.acks_late
+            else "are lost: set task_acks_late to requeue them"
         )
-    from django.db import connections
-
-    connections.close_all()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    env = {key: value for key, value in os.environ.items() if key != REMAP}
-    if wanted:
-        env[REMAP] = wanted
-    env[REEXEC_MARK] = "1"
-    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)  # noqa: S606
-
-
-def notes(backend: CeleryWorker, app: Celery) -> list[str]:
-    if _needs_reexec(backend):
-        return []  # said once, by the process that runs the worker
-    if mode(backend) == "warm":
         return [
-            f"{backend.name}: SHUTDOWN 'warm': SIGTERM waits for running tasks however long they "
-            "take; send it to the main process only."
+            f"{self.process}: SHUTDOWN 'soft': SIGTERM gives running tasks {self.soft_timeout:g} s "
+            f"(worker_soft_shutdown_timeout), then unfinished ones {then}."
         ]
-    late = bool(app.conf.task_acks_late)
-    then = "go back to the queue (task_acks_late)" if late else "are lost: set task_acks_late to requeue them"
-    return [
-        f"{backend.name}: SHUTDOWN 'soft': SIGTERM gives running tasks {soft_timeout(app):g} s "
-        f"(worker_soft_shutdown_timeout), then unfinished ones {then}."
-    ]
 
+    def environment_prefix(self) -> list[str]:
+        return ["env", f"{REMAP}={self.remap}"] if self.remap else []
 
-def environment_prefix(backend: CeleryWorker) -> list[str]:
-    wanted = _wanted_remap(backend)
-    return ["env", f"{REMAP}={wanted}"] if wanted else []
-
-
-def describe(backend: CeleryWorker, app: Celery) -> list[tuple[str, str, str]]:
-    if mode(backend) == "warm":
-        return []
-    origin = f"SHUTDOWN {mode(backend)!r}"
-    timeout_origin = "the app" if app.conf.worker_soft_shutdown_timeout else origin
-    return [
-        (f"{REMAP}=SIGQUIT", origin, "backend"),
-        (f"worker_soft_shutdown_timeout={soft_timeout(app):g}", timeout_origin, "backend"),
-    ]
+    def rows(self) -> list[Row]:
+        if self.mode == "warm":
+            return []
+        origin = f"SHUTDOWN {self.mode!r}"
+        return [
+            Row(f"{REMAP}=SIGQUIT", "backend", origin),
+            Row(
+                f"worker_soft_shutdown_timeout={self.soft_timeout:g}",
+                "backend",
+                "the app" if self.app_timeout else origin,
+            ),
+        ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import shlex
 from collections.abc import Sequence
 
 #: ASGI worker classes, as (module, class name); subclasses are ASGI too. ``uvicorn.workers``
@@ -45,19 +44,6 @@ def parsed_options(args: Sequence[str]) -> dict[str, str]:
     return {
         dest: str(value) for dest, value in vars(namespace).items() if value is not None and dest != "args"
     }
-
-
-def parsed_option(args: Sequence[str], dest: str) -> str | None:
-    return parsed_options(args).get(dest)
-
-
-def configured_worker_class(argv: Sequence[str], environ_args: str = "") -> str:
-    """The ``--worker-class`` gunicorn uses for ``argv`` over ``GUNICORN_CMD_ARGS``, read by its parser."""
-    return (
-        parsed_option(argv, "worker_class")
-        or parsed_option(shlex.split(environ_args), "worker_class")
-        or "sync"
-    )
 
 
 def _named(module: str, name: str) -> bool:

@@ -1,28 +1,38 @@
-"""The public extension API for backends.
+"""The public extension API for backends, and the lifecycle every backend goes through.
 
 Backends written for the public django-prodserver keep working: they are constructed with
 the process' config as keyword arguments, ``self.args`` holds the ARGS as ``--key=value``
 strings, ``prep_server_args()`` returns the argv and ``start_server(*args)`` starts the
-program. Everything else here has a harmless default so such a backend gets ``--list``,
-``--dry-run`` and the supervisor for free.
+program. 2.x subclasses ``BaseServerBackend``; 3.x added ``BaseProcessBackend`` and
+``BaseWorkerBackend``. Everything else has a harmless default, so such a backend gets
+``--list``, ``--dry-run``, the checks and the supervisor for free.
+
+The lifecycle, in the order the command runs it: ``resolve()`` (once: what will run and why),
+``validate()`` (problems found without starting anything), ``preflight()`` (problems of this
+machine right now: a port taken, a broker down), ``notes()``, then ``start_server(*argv)``.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
+from django_prodserver.resolved import Kind, Resolved, Row
 
 if TYPE_CHECKING:
     from django_prodserver.conf import ProcessConfig
     from django_prodserver.errors import ProdserverError
 
 
-class BaseServerBackend:
+class BaseProcessBackend:
     #: Shown by ``--list``/``--dry-run``; schema-driven backends name their program.
     program: str = ""
+    #: "server" processes answer HTTP (``manage.py server``); "worker" ones do not.
+    kind: ClassVar[Kind] = "server"
+    #: False: options after the process name on the command line are an error for this
+    #: backend, instead of being passed on (3.x's contract).
+    accepts_extra_args: ClassVar[bool] = True
 
     def __init__(self, **server_args: Any) -> None:
         self.server_args = server_args
@@ -30,9 +40,10 @@ class BaseServerBackend:
         self.process: ProcessConfig | None = None
         #: Options given after the process name on the command line.
         self.overrides: list[str] = []
+        self._resolved: Resolved | None = None
 
     @classmethod
-    def from_config(cls, process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseServerBackend:
+    def from_config(cls, process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseProcessBackend:
         backend = cls(**process.raw)
         backend.process = process
         backend.overrides = list(overrides)
@@ -51,23 +62,70 @@ class BaseServerBackend:
             return [f"--{key}={value}" for key, value in args.items()]
         return raw_argv(args)
 
+    # ----- the lifecycle -------------------------------------------------------------------
+
+    def resolve(self) -> Resolved:
+        """What this process will run and why, computed on first use and then only read."""
+        if self._resolved is None:
+            self._resolved = self._resolve()
+        return self._resolved
+
+    def _resolve(self) -> Resolved:
+        argv = tuple(self.prep_server_args())
+        return Resolved(
+            name=self.name,
+            program=self.program or type(self).__name__,
+            kind=self.kind,
+            argv=argv,
+            command=(self.program or type(self).__name__, *argv),
+            rows=tuple(Row(arg, "ARGS", "") for arg in argv),
+        )
+
+    def validate(self) -> None:
+        """Raise a :class:`ProdserverError` for a problem found without starting anything."""
+
+    def preflight(self) -> None:
+        """Raise a :class:`ProdserverError` for what stops the start on this machine right now."""
+
+    def notes(self) -> list[str]:
+        """One line for each choice made on the user's behalf, printed at start."""
+        return list(self.resolve().notes)
+
     def prep_server_args(self) -> list[str]:
         return [*self.args, *self.overrides]
 
     def start_server(self, *args: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement start_server(*args)")
 
-    def command(self) -> list[str]:
-        """The equivalent shell command, for ``--list``, ``--dry-run`` and exporters."""
-        return [self.program or type(self).__name__, *self.prep_server_args()]
-
-    def shell_command(self) -> str:
-        return shlex.join(self.command())
+    # ----- read from the resolved value ------------------------------------------------------
 
     def check(self) -> list[ProdserverError]:
         """Problems found without starting anything; empty when all is well."""
+        from django_prodserver.errors import ProdserverError
+
+        try:
+            self.validate()
+        except ProdserverError as exc:
+            return [exc]
         return []
 
+    def command(self) -> list[str]:
+        """The equivalent shell command, for ``--list``, ``--dry-run`` and exporters."""
+        return list(self.resolve().command)
+
+    def shell_command(self) -> str:
+        return self.resolve().shell_command()
+
     def describe(self) -> list[tuple[str, str, str]]:
-        """(option, value, source) rows for ``--dry-run``; custom backends show their argv."""
-        return [(arg, "", "ARGS") for arg in self.prep_server_args()]
+        """(option, origin, source) rows for ``--dry-run``."""
+        return [(row.option, row.origin, row.source) for row in self.resolve().rows]
+
+
+class BaseServerBackend(BaseProcessBackend):
+    """A process that serves HTTP: 2.x's base for every backend, 3.x's for web servers."""
+
+
+class BaseWorkerBackend(BaseProcessBackend):
+    """A background worker (3.x): runs under ``manage.py worker``, serves no HTTP."""
+
+    kind: ClassVar[Kind] = "worker"

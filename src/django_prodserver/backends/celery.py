@@ -8,15 +8,17 @@ what Flower parses). The worker's shutdown is chosen by ``SHUTDOWN`` (see :mod:`
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.application import to_target
-from django_prodserver.backends import _celery_shutdown as shutdown
+from django_prodserver.backends._celery_shutdown import Shutdown
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
+from django_prodserver.resolved import Resolved, Row
 from django_prodserver.schemas import Option, OptionSchema, from_click
 
 if TYPE_CHECKING:
@@ -141,10 +143,10 @@ class _CeleryBackend(WorkerBackend):
             status = group.main(args=[self.subcommand, *argv], prog_name="celery", standalone_mode=False)
         return status if isinstance(status, int) else 0
 
-    def command(self) -> list[str]:
+    def equivalent_command(self, argv: Sequence[str]) -> list[str]:
         if not self.app_path():
             self.celery_app()  # says that APP is missing (--list shows it)
-        return ["celery", "-A", to_target(str(self.app_path())), self.subcommand, *self.prep_server_args()]
+        return ["celery", "-A", to_target(str(self.app_path())), self.subcommand, *argv]
 
     def defaults(self) -> Mapping[str, Any]:
         # Celery logs at WARNING by default: not even "ready", nor a task received or done.
@@ -176,22 +178,22 @@ class CeleryWorker(_CeleryBackend):
     program = "celery worker"
     subcommand = "worker"
 
-    def preconditions(self) -> None:
-        super().preconditions()
-        shutdown.mode(self)
+    @cached_property
+    def shutdown(self) -> Shutdown:
+        return Shutdown.of(self.name, self.process.shutdown if self.process else None, self.celery_app())
 
     def run(self, argv: list[str]) -> int:
-        shutdown.prepare(self, self.celery_app())
+        self.shutdown.prepare(self.celery_app())
         return super().run(argv)
 
-    def notes(self) -> list[str]:
-        return shutdown.notes(self, self.celery_app())
+    def explain(self, resolved: Resolved) -> list[str]:
+        return self.shutdown.notes()
 
-    def command(self) -> list[str]:
-        return [*shutdown.environment_prefix(self), *super().command()]
+    def equivalent_command(self, argv: Sequence[str]) -> list[str]:
+        return [*self.shutdown.environment_prefix(), *super().equivalent_command(argv)]
 
-    def describe(self) -> list[tuple[str, str, str]]:
-        return [*super().describe(), *shutdown.describe(self, self.celery_app())]
+    def rows(self, resolved: Resolved) -> list[Row]:
+        return [*super().rows(resolved), *self.shutdown.rows()]
 
 
 class CeleryBeat(_CeleryBackend):

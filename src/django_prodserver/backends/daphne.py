@@ -18,6 +18,7 @@ from django_prodserver import platform
 from django_prodserver.args import Setting
 from django_prodserver.backends.program import EnvValue, ParserRejected
 from django_prodserver.backends.web import WebServerBackend
+from django_prodserver.resolved import Resolved
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 if TYPE_CHECKING:
@@ -117,8 +118,10 @@ class DaphneServer(WebServerBackend):
             found["proxy-headers"] = EnvValue(True, f"FORWARDED_ALLOW_IPS={forwarded}")
         return found
 
-    def notes(self) -> list[str]:
-        notes = [n for n in super().notes() if not n.startswith(f"{self.name}: FORWARDED_ALLOW_IPS")]
+    def explain(self, resolved: Resolved) -> list[str]:
+        notes = [
+            n for n in super().explain(resolved) if not n.startswith(f"{self.name}: FORWARDED_ALLOW_IPS")
+        ]
         concurrency = platform.env_concurrency(os.environ)
         if concurrency:
             notes.append(
@@ -135,7 +138,7 @@ class DaphneServer(WebServerBackend):
         return notes
 
     def configured_proxy_trust(self) -> str | None:
-        headers = self.resolved("proxy-headers")
+        headers = self.option("proxy-headers")
         return "*" if headers is not None and headers.argv() == ["--proxy-headers"] else None
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:

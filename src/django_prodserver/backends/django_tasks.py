@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django_prodserver.backends.worker import ManagementCommandBackend, require_tables
-from django_prodserver.errors import ProdserverError
+from django_prodserver.errors import WorkerSetupError
 
 
 class DjangoTasksWorker(ManagementCommandBackend):
@@ -31,19 +31,20 @@ class DjangoTasksWorker(ManagementCommandBackend):
         return {"reload": False}
 
     def preconditions(self) -> None:
+        # Before db_worker's parser, which would reject the alias in its own, vaguer words.
         super().preconditions()
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, InvalidTaskBackend, task_backends
 
-        chosen = [s for s in self.settings() if s.option.dest == "backend_name"]
-        alias = str(chosen[-1].value) if chosen else DEFAULT_TASK_BACKEND_ALIAS
+        chosen = self.resolve().option("backend_name")
+        alias = str(chosen.value) if chosen else DEFAULT_TASK_BACKEND_ALIAS
         try:
             backend = task_backends[alias]
         except InvalidTaskBackend:
             return  # db_worker's own parser names the unknown alias
         if not isinstance(backend, DatabaseBackend):
             kind = f"{type(backend).__module__}.{type(backend).__qualname__}"
-            raise ProdserverError(
+            raise WorkerSetupError(
                 f"Process {self.name!r}: TASKS[{alias!r}] uses {kind}, which has no worker "
                 "(db_worker runs the tasks of a database backend); set its 'BACKEND' to "
                 "'django_tasks_db.DatabaseBackend'."

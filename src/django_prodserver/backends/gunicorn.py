@@ -7,21 +7,22 @@ import io
 import os
 import shlex
 from collections.abc import Mapping
+from dataclasses import replace
+from functools import cached_property
 from typing import Any, Literal
 
 from django_prodserver import platform
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends._gunicorn_workers import (
     WorkerClassError,
-    configured_worker_class,
     is_asgi_worker,
     load_worker_class,
-    parsed_option,
     parsed_options,
 )
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.errors import OptionError, ProgramNotInstalled
+from django_prodserver.errors import OptionError
+from django_prodserver.resolved import Resolved, Serving
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 
@@ -48,60 +49,65 @@ class GunicornServer(WebServerBackend):
 
     # ----- the worker class decides the application (see _gunicorn_workers) ------------------
 
-    def worker_class(self) -> str:
-        """The worker class from the backend, ARGS, the command line or GUNICORN_CMD_ARGS.
+    @cached_property
+    def environment_options(self) -> Mapping[str, str]:
+        """What gunicorn's own parser reads from GUNICORN_CMD_ARGS (dest → value), read once.
 
-        Asked for by nearly every derived value (app target, sizing, checks), so it is worked
-        out once per backend: gunicorn's parser costs a few milliseconds to build.
+        GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
+        silently beat what the user set in it.
         """
-        if self._worker_class is None:
-            self._worker_class = self._find_worker_class()
-        return self._worker_class
+        text = os.environ.get("GUNICORN_CMD_ARGS", "")
+        try:
+            words = shlex.split(text)
+        except ValueError as exc:
+            raise OptionError(
+                f"Process {self.name!r}: GUNICORN_CMD_ARGS={text!r} cannot be split into options "
+                f"({exc}); fix its quoting, or unset it."
+            ) from None
+        return parsed_options(words)
 
-    _worker_class: str | None = None
-
-    def _find_worker_class(self) -> str:
-        argv: list[str] = []
+    @cached_property
+    def worker_class(self) -> str:
+        """The worker class from the backend, ARGS, the command line or GUNICORN_CMD_ARGS."""
         raw = self._raw_args()
-        pairs = [*self.fixed_options().items(), *((self._dict_args() or {}).items() if raw is None else ())]
-        for key, value in pairs:
-            if self.schema_dest(str(key)) == "worker_class" and not is_unset(value):
-                argv.append(f"--worker-class={value}")
-        argv += raw or []
-        argv += [a for s in self._override_settings() if s.option.dest == "worker_class" for a in s.argv()]
-        return configured_worker_class(argv, os.environ.get("GUNICORN_CMD_ARGS", ""))
+        if raw is None:
+            setting = self.requested.get("worker_class")
+            chosen = None if setting is None or is_unset(setting.value) else str(setting.value)
+        else:
+            fixed = [a for s in self.requested.values() if s.source == "backend" for a in s.argv()]
+            overrides = [a for s in self.user_settings[1] for a in s.argv()]
+            chosen = parsed_options([*fixed, *raw, *overrides]).get("worker_class")
+        return chosen or self.environment_options.get("worker_class") or "sync"
 
     def serves(self) -> Literal["wsgi", "asgi"]:
-        return "asgi" if is_asgi_worker(self.worker_class()) else "wsgi"
+        return "asgi" if is_asgi_worker(self.worker_class) else "wsgi"
 
     def sizing(self) -> str:
         # An ASGI worker runs an event loop: one per CPU, not 2 x CPU + 1.
         return "async" if self.serves() == "asgi" else self.worker_kind
 
-    def validate(self) -> list[str]:
-        argv = super().validate()
-        value = self.worker_class()
+    def serving(self, options: Mapping[str, Setting]) -> Serving:
+        return replace(super().serving(options), worker_class=self.worker_class)
+
+    def validate_resolved(self, resolved: Resolved) -> None:
+        super().validate_resolved(resolved)
         try:
-            load_worker_class(value)
+            load_worker_class(self.worker_class)
         except WorkerClassError as exc:
             # Gunicorn would fail only after start-up, in its master.
-            raise OptionError(f"Process {self.name!r}: gunicorn worker class {value!r} {exc}") from None
-        return argv
+            raise OptionError(
+                f"Process {self.name!r}: gunicorn worker class {self.worker_class!r} {exc}"
+            ) from None
 
     def program_environment_dests(self) -> set[str]:
-        # GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
-        # silently beat what the user set in it.
-        return set(parsed_options(shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))))
+        return set(self.environment_options)
 
-    def config_file(self) -> str | None:
+    def find_config_file(self) -> str | None:
         # Gunicorn also reads ./gunicorn.conf.py on its own, and reads PORT, WEB_CONCURRENCY
         # and FORWARDED_ALLOW_IPS itself as the defaults beneath that file.
-        named = super().config_file()
+        named = super().find_config_file() or self.environment_options.get("config")
         if named:
             return named
-        from_environment = parsed_option(shlex.split(os.environ.get("GUNICORN_CMD_ARGS", "")), "config")
-        if from_environment:
-            return from_environment
         return "gunicorn.conf.py" if os.path.isfile("gunicorn.conf.py") else None
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
@@ -179,15 +185,7 @@ class GunicornUvicornServer(GunicornServer):
 
     def ensure_installed(self) -> None:
         super().ensure_installed()
-        try:
-            __import__(self.worker_module)
-        except ModuleNotFoundError as exc:
-            if exc.name != self.worker_module:
-                raise
-            raise ProgramNotInstalled(
-                f"Process {self.name!r} uses {type(self).__name__}, but uvicorn-worker is not "
-                f"installed: pip install 'django-prodserver[{self.extra}]'"
-            ) from None
+        self.require_module(self.worker_module, "uvicorn-worker")
 
     def fixed_options(self) -> Mapping[str, Any]:
         return {**super().fixed_options(), "worker-class": "uvicorn_worker.UvicornWorker"}

@@ -22,6 +22,7 @@ from django_prodserver.args import Setting
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
+from django_prodserver.resolved import Resolved
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 if TYPE_CHECKING:
@@ -177,9 +178,10 @@ class HypercornServer(WebServerBackend):
     def parse(self, argv: list[str]) -> None:
         hypercorn_config(argv)
 
-    def validate(self) -> list[str]:
-        argv = super().validate()
-        cert, key = self.resolved("certfile"), self.resolved("keyfile")
+    def validate_resolved(self, resolved: Resolved) -> None:
+        super().validate_resolved(resolved)
+        argv = list(resolved.argv)
+        cert, key = resolved.option("certfile"), resolved.option("keyfile")
         lone = [(s, other) for s, other in ((cert, "keyfile"), (key, "certfile")) if s is not None]
         if len(lone) == 1:
             given, missing = lone[0]
@@ -198,7 +200,6 @@ class HypercornServer(WebServerBackend):
                     f"Process {self.name!r}: hypercorn cannot load the TLS certificate {cert.origin} = "
                     f"{cert.value!r} with the key {key.origin} = {key.value!r}: {exc}."
                 ) from None
-        return argv
 
     def run(self, argv: list[str]) -> int:
         from hypercorn.run import run

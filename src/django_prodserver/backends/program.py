@@ -2,30 +2,34 @@
 
 A backend names its program, how to read that program's parser (``load_schema``), what it
 must always pass (``fixed_options``, ``positional``), and how to run it in this process. The
-rest is derived here, once: ARGS translation, command-line overrides, the platform contract
-(``PORT``/``WEB_CONCURRENCY``/…), production defaults, validation by the program's own
-parser, ``--dry-run`` provenance and the shell-equivalent command.
+rest is derived here, once per process in :meth:`ProgramBackend._resolve`: ARGS translation,
+command-line overrides, the platform contract (``PORT``/``WEB_CONCURRENCY``/…), production
+defaults, provenance and the shell-equivalent command. Validation runs the program's own
+parser over the resolved argv.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import cached_property
 from typing import Any, ClassVar
 
 from django_prodserver.args import (
+    STRONG_SOURCES,
     Setting,
+    Source,
     TranslationError,
     is_unset,
-    option_argv,
     parse_overrides,
     raw_argv,
     resolve_key,
 )
-from django_prodserver.backends.base import BaseServerBackend
-from django_prodserver.errors import OptionError, ProdserverError, ProgramNotInstalled
+from django_prodserver.backends.base import BaseProcessBackend
+from django_prodserver.errors import OptionError, not_installed
+from django_prodserver.importing import is_missing
+from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 
 _SCHEMAS: dict[type, OptionSchema] = {}
@@ -43,7 +47,7 @@ class EnvValue:
         self.variable = variable
 
 
-class ProgramBackend(BaseServerBackend):
+class ProgramBackend(BaseProcessBackend):
     #: Importable module whose absence means "not installed".
     module: ClassVar[str] = ""
     #: The ``pip install 'django-prodserver[extra]'`` that installs the program.
@@ -83,20 +87,14 @@ class ProgramBackend(BaseServerBackend):
         """
         return set()
 
-    def config_file(self) -> str | None:
+    def find_config_file(self) -> str | None:
         """The program's own config file, when the user gave one (ARGS or command line).
 
         Command-line options beat a program's config file, so with one in play we add no
         defaults and no environment-derived options: the file says what the user wants.
         """
-        for setting in self._override_settings():
-            if setting.option.dest == "config" and not is_unset(setting.value):
-                return str(setting.value)
-        for key, value in (self._dict_args() or {}).items():
-            lookup = resolve_key(self.schema, self.aliases, str(key))
-            if lookup is not None and lookup.option.dest == "config" and not is_unset(value):
-                return str(value)
-        return None
+        setting = self.requested.get("config")
+        return None if setting is None or is_unset(setting.value) else str(setting.value)
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -111,15 +109,20 @@ class ProgramBackend(BaseServerBackend):
 
     # ----- derived -----------------------------------------------------------------------
 
+    #: What "not installed" names: the distribution people install (the program may be a
+    #: subcommand, e.g. "celery worker").
+    distribution: ClassVar[str] = ""
+
     def ensure_installed(self) -> None:
+        self.require_module(self.module, self.distribution or self.program)
+
+    def require_module(self, module: str, what: str) -> None:
+        """Import ``module``; when it is missing, say which extra installs ``what``."""
         try:
-            __import__(self.module)
+            __import__(module)
         except ModuleNotFoundError as exc:
-            if exc.name and self.module.split(".")[0] == exc.name.split(".")[0]:
-                raise ProgramNotInstalled(
-                    f"Process {self.name!r} uses {type(self).__name__}, but {self.program} is not "
-                    f"installed: pip install 'django-prodserver[{self.extra}]'"
-                ) from None
+            if is_missing(exc, module):
+                raise not_installed(self.name, type(self).__name__, what, self.extra) from None
             raise
 
     @property
@@ -148,7 +151,7 @@ class ProgramBackend(BaseServerBackend):
         )
         return f"is not a {self.program} option; {hint}"
 
-    def _setting(self, key: str, value: Any, source: str, origin: str) -> Setting:
+    def _setting(self, key: str, value: Any, source: Source, origin: str) -> Setting:
         lookup = self._lookup(key, origin if source != "ARGS" else "ARGS key " + repr(key))
         setting = Setting(key, lookup, value, source, origin)
         try:
@@ -165,40 +168,71 @@ class ProgramBackend(BaseServerBackend):
         args = self.process.args if self.process else self.server_args.get("ARGS")
         return raw_argv(args) if isinstance(args, (str, list, tuple)) else None
 
-    def settings(self) -> list[Setting]:
-        """Every option with its value and source, strongest source last applied."""
-        layers: list[list[Setting]] = []
+    # ----- resolution: what the user asked for, then the value everything reads ----------
+
+    @cached_property
+    def user_settings(self) -> tuple[list[Setting], list[Setting]]:
+        """The ARGS (dict form) and the command-line overrides, translated but not merged."""
+        args = [
+            self._setting(*self.adapt(str(k), v), "ARGS", self._where(str(k)))
+            for k, v in (self._dict_args() or {}).items()
+        ]
+        return args, self._override_settings()
+
+    @cached_property
+    def requested(self) -> Mapping[str, Setting]:
+        """What the backend needs and the user set (no environment, no defaults), by dest.
+
+        The first stage of resolution: what decides the rest (a config file, gunicorn's
+        worker class and so the application it serves) is read from here.
+        """
         fixed = [
             self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
         ]
+        return {s.option.dest: s for s in self._merge([fixed, *self.user_settings])}
+
+    def _resolve(self) -> Resolved:
         raw = self._raw_args()
         # First, before anything imports the program: gunicorn reads WEB_CONCURRENCY with
         # int() while its config module loads, so a malformed value must be reported by us.
         environment = self.environment(os.environ) if raw is None else {}
-        if raw is None and not self.config_file():
+        args, command_line = self.user_settings
+        fixed = [s for s in self.requested.values() if s.source == "backend"]
+        config = self.find_config_file()
+        layers: list[list[Setting]] = []
+        if raw is None and config is None:
             own = self.program_environment_dests()
             # A production default the installed version does not have yet simply does not apply.
-            weak = [
+            defaults = [
                 self._setting(k, v, "default", f"default {k!r}")
                 for k, v in self.defaults().items()
                 if resolve_key(self.schema, self.aliases, k) is not None
             ]
-            weak += [
+            from_environment = [
                 self._setting(k, e.value, "environment", f"environment {e.variable}")
                 for k, e in environment.items()
             ]
-            layers.append([s for s in weak if s.source == "default" and s.option.dest not in own])
-            layers.append([s for s in weak if s.source == "environment" and s.option.dest not in own])
-        layers.append(fixed)
+            layers += [
+                [s for s in layer if s.option.dest not in own] for layer in (defaults, from_environment)
+            ]
+        settings = self._merge([*layers, fixed, args, command_line])
         if raw is None:
-            layers.append(
-                [
-                    self._setting(*self.adapt(str(k), v), "ARGS", self._where(str(k)))
-                    for k, v in (self._dict_args() or {}).items()
-                ]
-            )
-        layers.append(self._override_settings())
-        return self._merge(layers)
+            argv = [a for s in settings for a in s.argv()]
+        else:
+            argv = [*(a for s in fixed for a in s.argv()), *raw, *(a for s in command_line for a in s.argv())]
+        argv += self.positional()
+        options = {s.option.dest: s for s in settings}
+        resolved = Resolved(
+            name=self.name,
+            program=self.program,
+            kind=self.kind,
+            argv=tuple(argv),
+            command=tuple(self.equivalent_command(argv)),
+            options=options,
+            config_file=config,
+            serving=self.serving(options),
+        )
+        return replace(resolved, rows=tuple(self.rows(resolved)), notes=tuple(self.explain(resolved)))
 
     def _override_settings(self) -> list[Setting]:
         def takes_value(key: str) -> bool:
@@ -216,21 +250,20 @@ class ProgramBackend(BaseServerBackend):
             for key, value, token in parsed
         ]
 
-    def _merge(self, layers: list[list[Setting]]) -> list[Setting]:
+    def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
         """Later layers win. Within an option group (e.g. host/port) a value the user set
         (ARGS, command line) or the backend needs owns the whole group: a ``PORT`` from the
         environment must not add a second address next to the ``bind`` in ARGS."""
-        strong = {"ARGS", "command line", "backend"}
         merged: dict[str, Setting] = {}
         for layer in layers:
             for setting in layer:
                 dest = setting.option.dest
                 group = frozenset().union(*(g for g in self.option_groups if dest in g))
-                if setting.source in strong:
+                if setting.source in STRONG_SOURCES:
                     for other in group & merged.keys():
-                        if merged[other].source not in strong:
+                        if merged[other].source not in STRONG_SOURCES:
                             del merged[other]
-                elif any(merged[other].source in strong for other in group & merged.keys()):
+                elif any(merged[other].source in STRONG_SOURCES for other in group & merged.keys()):
                     continue
                 entry = setting
                 previous = merged.get(dest)
@@ -239,49 +272,58 @@ class ProgramBackend(BaseServerBackend):
                 merged[dest] = entry
         return list(merged.values())
 
-    def prep_server_args(self) -> list[str]:
-        raw = self._raw_args()
-        argv: list[str] = []
-        if raw is not None:
-            fixed = [s for s in self.settings() if s.source == "backend"]
-            for setting in fixed:
-                argv += setting.argv()
-            argv += raw
-            argv += [a for s in self.settings() if s.source == "command line" for a in s.argv()]
-        else:
-            for setting in self.settings():
-                argv += setting.argv()
-        return [*argv, *self.positional()]
+    # ----- hooks that shape the resolved value ---------------------------------------------
 
-    def command(self) -> list[str]:
-        return [self.program, *self.prep_server_args()]
+    def equivalent_command(self, argv: Sequence[str]) -> list[str]:
+        """The shell command that runs the same program with ``argv``."""
+        return [self.program, *argv]
 
-    def describe(self) -> list[tuple[str, str, str]]:
-        rows = []
-        for setting in self.settings():
-            rows.append(
-                (
-                    " ".join(setting.argv()) or f"(off) {setting.option.display_name}",
-                    setting.origin,
-                    setting.source,
-                )
-            )
-        return rows
+    def serving(self, options: Mapping[str, Setting]) -> Serving | None:
+        """What a web server serves and where; None for processes that serve no HTTP."""
+        return None
 
-    def validate(self) -> list[str]:
-        """Translate and run the program's parser; raise :class:`OptionError` naming the culprit."""
-        argv = self.prep_server_args()
+    def rows(self, resolved: Resolved) -> list[Row]:
+        return [
+            Row(" ".join(s.argv()) or f"(off) {s.option.display_name}", s.source, s.origin)
+            for s in resolved.options.values()
+        ]
+
+    def explain(self, resolved: Resolved) -> list[str]:
+        """The start-up notes: choices prodserver made that the user may want to know about."""
+        return []
+
+    # ----- the lifecycle ---------------------------------------------------------------------
+
+    _valid = False
+
+    def preconditions(self) -> None:
+        """Raise a :class:`ProdserverError` for what must hold before the parser can run."""
+
+    def validate(self) -> None:
+        """Run the program's own parser over the resolved argv, naming the culprit on failure.
+
+        Once it passed it is not run again on this backend: the checks and the start share it.
+        """
+        if self._valid:
+            return
+        self.preconditions()
+        resolved = self.resolve()
         try:
-            self.parse(argv)
+            self.parse(list(resolved.argv))
         except ParserRejected as exc:
-            raise self._locate(exc) from None
-        return argv
+            raise self._locate(exc, resolved) from None
+        self.validate_resolved(resolved)
+        self._valid = True
 
-    def _locate(self, error: ParserRejected) -> ProdserverError:
+    def validate_resolved(self, resolved: Resolved) -> None:
+        """Checks the program's parser does not make (it would fail only after start-up)."""
+
+    def _locate(self, error: ParserRejected, resolved: Resolved) -> OptionError:
         """Find which single setting the parser rejects, so the message names the user's key."""
         positional = self.positional()
-        fixed = [a for s in self.settings() if s.source == "backend" for a in s.argv()]
-        for setting in self.settings():
+        settings = resolved.options.values()
+        fixed = [a for s in settings if s.source == "backend" for a in s.argv()]
+        for setting in settings:
             if setting.source == "backend":
                 continue
             try:
@@ -293,24 +335,17 @@ class ProgramBackend(BaseServerBackend):
                 )
         return OptionError(f"Process {self.name!r}: {self.program} rejects the options: {error}")
 
-    def check(self) -> list[ProdserverError]:
-        try:
-            self.validate()
-        except ProdserverError as exc:
-            return [exc]
-        return []
+    def prep_server_args(self) -> list[str]:
+        return list(self.resolve().argv)
 
     def start_server(self, *args: str) -> None:
         status = self.run(list(args))
         if status:
             raise SystemExit(status)
 
-    def shell_command(self) -> str:
-        return shlex.join(self.command())
-
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-__all__ = ["EnvValue", "ParserRejected", "ProgramBackend", "option_argv"]
+__all__ = ["EnvValue", "ParserRejected", "ProgramBackend"]

@@ -44,7 +44,7 @@ class UvicornServer(WebServerBackend):
         }
 
     def configured_proxy_trust(self) -> str | None:
-        headers = self.resolved("proxy-headers")
+        headers = self.option("proxy-headers")
         if headers is not None and "--no-proxy-headers" in headers.argv():
             return None  # trusts nobody, whatever forwarded-allow-ips says
         return super().configured_proxy_trust()

@@ -28,7 +28,8 @@ from django_prodserver import platform
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.errors import OptionError, ProgramNotInstalled
+from django_prodserver.errors import OptionError, not_installed
+from django_prodserver.resolved import Resolved
 from django_prodserver.schemas import Lookup, Option, OptionSchema, normalize_key
 
 #: SIGTERM (15) → finish in-flight requests, then exit (uWSGI 2.0 "brutally" stops by default).
@@ -205,10 +206,7 @@ class UWSGIServer(WebServerBackend):
     def binary(self) -> str:
         binary = uwsgi_binary()
         if binary is None:
-            raise ProgramNotInstalled(
-                f"Process {self.name!r} uses {type(self).__name__}, but uwsgi is not installed: "
-                "pip install 'django-prodserver[uwsgi]'"
-            )
+            raise not_installed(self.name, type(self).__name__, "uwsgi", self.extra)
         return binary
 
     def ensure_installed(self) -> None:
@@ -216,10 +214,6 @@ class UWSGIServer(WebServerBackend):
 
     def load_schema(self) -> OptionSchema:
         return UWSGIOptionSchema.from_binary(self.binary())
-
-    def _user_dests(self) -> set[str | None]:
-        named = {s.option.dest for s in self._override_settings()}
-        return named | {self.schema_dest(str(key)) for key in self._dict_args() or {}}
 
     def fixed_options(self) -> Mapping[str, Any]:
         fixed: dict[str, Any] = {
@@ -231,7 +225,8 @@ class UWSGIServer(WebServerBackend):
             "die-on-term": True,
             "hook-master-start": GRACEFUL_SIGTERM,
         }
-        if self._raw_args() is None and not APP_OPTIONS & self._user_dests():
+        user = {s.option.dest for layer in self.user_settings for s in layer}
+        if self._raw_args() is None and not APP_OPTIONS & user:
             fixed["module"] = self.app_target()
         return fixed
 
@@ -265,10 +260,10 @@ class UWSGIServer(WebServerBackend):
             "worker-reload-mercy": platform.GRACEFUL_SECONDS,
         }
 
-    def terminates_tls(self) -> bool:
+    def tls(self, options: Mapping[str, Setting]) -> bool:
         return any(
             setting is not None and not is_unset(setting.value)
-            for setting in (self.resolved("https-socket"), self.resolved("https"))
+            for setting in (options.get("https_socket"), options.get("https"))
         )
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
@@ -281,11 +276,11 @@ class UWSGIServer(WebServerBackend):
             found += [addr for addr in (_tcp_address(str(v)) for v in values) if addr]
         return found
 
-    def validate(self) -> list[str]:
-        argv = super().validate()
+    def validate_resolved(self, resolved: Resolved) -> None:
+        super().validate_resolved(resolved)
         # getopt does not look at values: uWSGI reads "abc" or "0" processes as none and
         # starts a master without workers that never answers.
-        for setting in self.settings():
+        for setting in resolved.options.values():
             option = setting.option
             if option.takes_value and not option.value_optional and isinstance(setting.value, bool):
                 raise OptionError(
@@ -301,7 +296,6 @@ class UWSGIServer(WebServerBackend):
                         f"number of {setting.option.dest}; uwsgi would start without any. Use a "
                         "whole number of at least 1."
                     )
-        return argv
 
     def parse(self, argv: list[str]) -> None:
         result = _run_uwsgi(self.binary(), [*argv, "--version"])

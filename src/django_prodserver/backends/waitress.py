@@ -80,13 +80,13 @@ class WaitressServer(WebServerBackend):
         header = meta_name.removeprefix("HTTP_")
         if header not in _PROXY_HEADERS:
             return False
-        clear = self.resolved("clear-untrusted-proxy-headers")
+        clear = self.option("clear-untrusted-proxy-headers")
         if clear is not None and clear.argv() == ["--no-clear-untrusted-proxy-headers"]:
             return False
-        proxy = self.resolved("trusted-proxy")
+        proxy = self.option("trusted-proxy")
         if proxy is None or is_unset(proxy.value):
             return True
-        headers = self.resolved("trusted-proxy-headers")
+        headers = self.option("trusted-proxy-headers")
         # Without trusted-proxy-headers waitress still trusts X-Forwarded-Proto (and warns).
         trusted = str(headers.value).replace(",", " ").split() if headers else ["x-forwarded-proto"]
         return header.replace("_", "-").lower() not in {h.lower() for h in trusted}

@@ -6,16 +6,20 @@ import errno
 import os
 import socket
 from collections.abc import Mapping
+from dataclasses import replace
+from functools import cached_property
 from typing import Any, ClassVar, Literal
 
 from django_prodserver import platform
 from django_prodserver.application import asgi_target, check_target, target_source, to_target, wsgi_target
 from django_prodserver.args import Setting, is_unset
+from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import OptionError, StartupError
+from django_prodserver.resolved import Resolved, Row, Serving
 
 
-class WebServerBackend(ProgramBackend):
+class WebServerBackend(ProgramBackend, BaseServerBackend):
     interface: ClassVar[Literal["wsgi", "asgi"]] = "wsgi"
     #: "sync" for blocking workers (sized 2 x CPU + 1), anything else: one per CPU.
     worker_kind: ClassVar[str] = "async"
@@ -45,11 +49,9 @@ class WebServerBackend(ProgramBackend):
     def positional(self) -> list[str]:
         return [self.app_target()]
 
-    def validate(self) -> list[str]:
-        argv = super().validate()
+    def validate_resolved(self, resolved: Resolved) -> None:
         app = self.process.app if self.process else self.server_args.get("APP")
         check_target(self.name, self.app_target(), *target_source(self.name, app, self.serves()))
-        return argv
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         """Options that make the server listen on all interfaces at ``port``."""
@@ -79,36 +81,52 @@ class WebServerBackend(ProgramBackend):
             found[self.forwarded_option] = EnvValue(forwarded, f"FORWARDED_ALLOW_IPS={forwarded}")
         return found
 
+    @cached_property
+    def worker_budget(self) -> tuple[int, str]:
+        """The worker count this machine's CPUs call for, and why (read once: cgroup files)."""
+        return platform.default_workers(self.sizing())
+
     def defaults(self) -> Mapping[str, Any]:
         defaults = dict(self.production_defaults())
         if self.workers_option:
-            count, _ = platform.default_workers(self.sizing())
-            defaults[self.workers_option] = count
+            defaults[self.workers_option] = self.worker_budget[0]
         return defaults
 
     def production_defaults(self) -> Mapping[str, Any]:
         return {}
 
-    def _default_workers(self) -> Setting | None:
-        """The worker count when prodserver chose it (no ARGS, override or WEB_CONCURRENCY)."""
-        setting = self.resolved(self.workers_option) if self.workers_option else None
-        return setting if setting is not None and setting.source == "default" else None
+    def serving(self, options: Mapping[str, Setting]) -> Serving:
+        workers = options.get(self.schema_dest(self.workers_option)) if self.workers_option else None
+        try:
+            listen = tuple(self.listen_addresses(options))
+        except (TypeError, ValueError):
+            listen = ()  # malformed: the program's own parser reports it
+        return Serving(
+            app=self.app_target(),
+            interface=self.serves(),
+            listen=listen,
+            tls=self.tls(options),
+            workers=_count(workers.value) if workers else None,
+            workers_why=self.worker_budget[1] if workers and workers.source == "default" else None,
+        )
 
-    def notes(self) -> list[str]:
-        """One line for each choice prodserver made on the user's behalf, printed at start."""
+    def tls(self, options: Mapping[str, Setting]) -> bool:
+        """Whether the server speaks TLS on its port: a certificate is configured."""
+        setting = options.get(self.schema_dest(self.tls_option)) if self.tls_option else None
+        return setting is not None and not is_unset(setting.value)
+
+    def explain(self, resolved: Resolved) -> list[str]:
         notes = []
-        workers = self._default_workers()
-        if workers is not None:
-            _, why = platform.default_workers(self.sizing())
+        serving = resolved.serving
+        if serving and serving.workers_why:
             notes.append(
-                f"{self.name}: {workers.value} workers: {why}; "
+                f"{self.name}: {serving.workers} workers: {serving.workers_why}; "
                 f"set WEB_CONCURRENCY or ARGS {self.workers_option!r} to change."
             )
-        config = self.config_file()
-        if config:
+        if resolved.config_file:
             notes.append(
-                f"{self.name}: {self.program} reads {config}: prodserver adds no defaults and no "
-                "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it."
+                f"{self.name}: {self.program} reads {resolved.config_file}: prodserver adds no defaults "
+                "and no PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it."
             )
         if platform.env_forwarded(os.environ) and not self.forwarded_option:
             notes.append(
@@ -117,23 +135,22 @@ class WebServerBackend(ProgramBackend):
             )
         return notes
 
-    def describe(self) -> list[tuple[str, str, str]]:
-        rows = super().describe()
-        workers = self._default_workers()
-        if workers is None:
+    def rows(self, resolved: Resolved) -> list[Row]:
+        rows = super().rows(resolved)
+        serving = resolved.serving
+        workers = resolved.option(self.schema_dest(self.workers_option)) if self.workers_option else None
+        if not (serving and serving.workers_why and workers):
             return rows
         # Say why, as the start-up note does: the count depends on the machine it runs on.
-        _, why = platform.default_workers(self.sizing())
         shown = " ".join(workers.argv())
         return [
-            (option, f"default: {why}" if option == shown else origin, source)
-            for option, origin, source in rows
+            replace(row, origin=f"default: {serving.workers_why}") if row.option == shown else row
+            for row in rows
         ]
 
-    def resolved(self, key: str) -> Setting | None:
+    def option(self, key: str) -> Setting | None:
         """The final setting of one option (any spelling of it), or None when nothing sets it."""
-        dest = self.schema_dest(key)
-        return next((s for s in self.settings() if s.option.dest == dest), None)
+        return self.resolve().option(self.schema_dest(key))
 
     # ----- proxies and TLS, for the deploy checks --------------------------------------------
 
@@ -143,7 +160,7 @@ class WebServerBackend(ProgramBackend):
         None when nothing (ARGS, the command line, ``FORWARDED_ALLOW_IPS``) told it, or when
         the program cannot trust proxy headers at all.
         """
-        setting = self.resolved(self.forwarded_option) if self.forwarded_option else None
+        setting = self.option(self.forwarded_option) if self.forwarded_option else None
         if setting is None or setting.source in ("default", "backend") or is_unset(setting.value):
             return None
         return str(setting.value)
@@ -152,19 +169,10 @@ class WebServerBackend(ProgramBackend):
         """Whether the server removes this header (``HTTP_X_FORWARDED_PROTO``) before Django sees it."""
         return False
 
-    def terminates_tls(self) -> bool:
-        setting = self.resolved(self.tls_option) if self.tls_option else None
-        return setting is not None and not is_unset(setting.value)
-
-    def listen_addresses_resolved(self) -> list[tuple[str, int]]:
-        try:
-            return self.listen_addresses({s.option.dest: s for s in self.settings()})
-        except (TypeError, ValueError):
-            return []
-
-    def schema_dest(self, key: str) -> str | None:
-        lookup = self.schema.lookup(key)
-        return lookup.option.dest if lookup else None
+    def schema_dest(self, key: str | None) -> str:
+        """The option dest ``key`` names; "" when it names none (no option has that dest)."""
+        lookup = self.schema.lookup(key) if key else None
+        return lookup.option.dest if lookup else ""
 
     # ----- port check ----------------------------------------------------------------------
 
@@ -176,12 +184,8 @@ class WebServerBackend(ProgramBackend):
 
     def preflight(self) -> None:
         """Fail with one clear line if a TCP address is taken, before the server half-starts."""
-        by_dest = {s.option.dest: s for s in self.settings()}
-        try:
-            addresses = self.listen_addresses(by_dest)
-        except (TypeError, ValueError):
-            return  # the program's own parser reports malformed addresses
-        for host, port in addresses:
+        serving = self.resolve().serving
+        for host, port in serving.listen if serving else ():
             if port == 0:
                 continue
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -197,3 +201,10 @@ class WebServerBackend(ProgramBackend):
                         "already in use; stop the other server or choose another port "
                         "(ARGS, a command-line override, or PORT)."
                     ) from None
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None  # the program's own parser reports it

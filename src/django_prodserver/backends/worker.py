@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import resolve_key
+from django_prodserver.backends.base import BaseWorkerBackend
 from django_prodserver.backends.program import ParserRejected, ProgramBackend
-from django_prodserver.errors import ProdserverError, ProgramNotInstalled, StartupError
+from django_prodserver.errors import StartupError, WorkerSetupError
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 if TYPE_CHECKING:
@@ -82,19 +83,7 @@ def require_tables(process: str, model: type[Model], program: str) -> None:
         )
 
 
-class WorkerBackend(ProgramBackend):
-    #: The name people install, for "not installed" (the program may be a subcommand).
-    distribution: ClassVar[str] = ""
-
-    def ensure_installed(self) -> None:
-        try:
-            super().ensure_installed()
-        except ProgramNotInstalled:
-            raise ProgramNotInstalled(
-                f"Process {self.name!r} uses {type(self).__name__}, but {self.distribution} is not "
-                f"installed: pip install 'django-prodserver[{self.extra}]'"
-            ) from None
-
+class WorkerBackend(ProgramBackend, BaseWorkerBackend):
     def comma_separated(self) -> set[str]:
         """Options (by dest) whose one value is a comma-separated list, e.g. Celery's ``--queues``.
 
@@ -113,12 +102,7 @@ class WorkerBackend(ProgramBackend):
         return key, value
 
     def preconditions(self) -> None:
-        """Raise a :class:`ProdserverError` for what must hold before the parser can run."""
-
-    def validate(self) -> list[str]:
         self.ensure_installed()
-        self.preconditions()
-        return super().validate()
 
 
 #: Django's own options on every management command; they mean nothing once we run in-process.
@@ -147,7 +131,7 @@ class ManagementCommandBackend(WorkerBackend):
 
         self.ensure_installed()
         if not apps.is_installed(self.app_name):
-            raise ProdserverError(
+            raise WorkerSetupError(
                 f"Process {self.name!r} runs {self.distribution}'s {self.program}, but "
                 f"{self.app_name!r} is not in INSTALLED_APPS: add it, then run 'manage.py migrate'."
             )
@@ -173,5 +157,5 @@ class ManagementCommandBackend(WorkerBackend):
         call_command(self.management_command(), *argv)
         return 0
 
-    def command(self) -> list[str]:
-        return ["python", "manage.py", self.program, *self.prep_server_args()]
+    def equivalent_command(self, argv: Sequence[str]) -> list[str]:
+        return ["python", "manage.py", self.program, *argv]

@@ -10,10 +10,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_prodserver import conf
-from django_prodserver.backends.program import ProgramBackend
+from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
-from django_prodserver.loading import load_backend
+from django_prodserver.loading import load_backend, reusing_backends
 
 
 def _parse_with_overrides(
@@ -34,7 +34,6 @@ def _parse_with_overrides(
 
 
 class Command(BaseCommand):
-    _validated = False
     help = (
         "Start a production process from PRODUCTION_PROCESSES (the first one when no name is "
         "given); several names or --all run them together. Options after the name go to the "
@@ -66,6 +65,11 @@ class Command(BaseCommand):
         )
 
     def execute(self, *args: Any, **options: Any) -> Any:
+        # The checks below and the start share each backend: it resolves and validates once.
+        with reusing_backends():
+            return self._execute(*args, **options)
+
+    def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
         if options.get("list") or options.get("check") or options.get("dry_run"):
             options["skip_checks"] = True
@@ -76,8 +80,7 @@ class Command(BaseCommand):
             scope = conf.process_names() if options.get("all") else names or conf.process_names()[:1]
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
-        self._validated = not options.get("skip_checks")
-        if self._validated:
+        if not options.get("skip_checks"):
             # Our own problems as plain lines; Django's checks would wrap them in a
             # multi-line SystemCheckError block.
             errors = process_errors(scope)
@@ -120,8 +123,7 @@ class Command(BaseCommand):
             return self._dry_run(backend)
         from django_prodserver.startup import start
 
-        # The checks validated ARGS; options given on the command line still need a look.
-        start(backend, self.stderr, validated=self._validated and not overrides)
+        start(backend, self.stderr)
 
     def _list(self) -> None:
         for process in conf.all_processes():
@@ -131,9 +133,8 @@ class Command(BaseCommand):
                 command = f"(error: {exc})"
             self.stdout.write(f"{self.style.SUCCESS(process.name)}  {process.backend}\n    {command}")
 
-    def _dry_run(self, backend: Any) -> None:
-        if isinstance(backend, ProgramBackend):
-            backend.validate()
+    def _dry_run(self, backend: BaseProcessBackend) -> None:
+        backend.validate()
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
@@ -146,8 +147,7 @@ class Command(BaseCommand):
             self.check(tags=[TAG], include_deployment_checks=True, display_num_errors=True)
         for name in names or conf.process_names():
             backend = load_backend(conf.get_process(name), overrides)
-            if overrides and isinstance(backend, ProgramBackend):
-                backend.validate()
+            backend.validate()
             self.stdout.write(f"{name}: {backend.shell_command()}")
 
     def _supervise(self, names: list[str], overrides: list[str], options: dict[str, Any]) -> None:

@@ -1,0 +1,74 @@
+"""What exactly one process will run, and why: the value a backend resolves once per run.
+
+The checks, ``--dry-run``, ``--list``, the start-up notes, ``--healthcheck`` and the exporters
+all read this value; none of them re-derives an option from the settings or the environment.
+It is immutable, so a question it cannot answer is a field to add here, never a second
+resolver beside it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from django_prodserver.args import Setting
+
+Kind = Literal["server", "worker"]
+Interface = Literal["wsgi", "asgi"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``--dry-run``: an option as the program receives it, and where it came from."""
+
+    option: str
+    source: str
+    origin: str
+
+
+@dataclass(frozen=True)
+class Serving:
+    """What a web server serves and where: the facts probes, checks and exports need."""
+
+    #: The application target handed to the server, e.g. ``mysite.wsgi:application``.
+    app: str
+    interface: Interface
+    #: TCP (host, port) pairs it binds; empty for Unix sockets and file descriptors.
+    listen: tuple[tuple[str, int], ...]
+    #: Whether the server speaks TLS on its port (a certificate is configured).
+    tls: bool
+    #: The worker count, when the program has workers and something sets it.
+    workers: int | None = None
+    #: Why prodserver chose the count ("2 CPUs (cgroup quota): 2 x 2 + 1"), None when the user did.
+    workers_why: str | None = None
+    #: Gunicorn's worker class (it decides the interface); None for other servers.
+    worker_class: str | None = None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    name: str
+    program: str
+    kind: Kind
+    #: What the program receives, in order (options, then positional arguments).
+    argv: tuple[str, ...]
+    #: The equivalent shell command, for ``--list``, ``--dry-run`` and the exporters.
+    command: tuple[str, ...]
+    #: Every option with its value and its source, by the program's option dest.
+    options: Mapping[str, Setting] = field(default_factory=dict)
+    rows: tuple[Row, ...] = ()
+    #: The program's own config file in play (its options then win over our defaults).
+    config_file: str | None = None
+    serving: Serving | None = None
+    #: One line for each choice prodserver made on the user's behalf, printed at start.
+    notes: tuple[str, ...] = ()
+
+    def option(self, dest: str | None) -> Setting | None:
+        """The final setting of one option, or None when nothing sets it."""
+        return self.options.get(dest) if dest else None
+
+    def shell_command(self) -> str:
+        return shlex.join(self.command)
