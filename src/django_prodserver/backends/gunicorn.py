@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import shlex
 from collections.abc import Mapping
@@ -12,25 +10,18 @@ from functools import cached_property
 from typing import Any, Literal
 
 from django_prodserver import platform
-from django_prodserver.args import Setting, is_unset
+from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends._gunicorn_workers import (
     WorkerClassError,
     is_asgi_worker,
     load_worker_class,
     parsed_options,
 )
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
 from django_prodserver.resolved import Resolved, Serving
 from django_prodserver.schemas import OptionSchema, from_argparse
-
-
-def _split_bind(bind: str) -> tuple[str, int] | None:
-    if bind.startswith(("unix:", "fd://")):
-        return None
-    host, _, port = bind.rpartition(":")
-    return (host or "127.0.0.1", int(port)) if port else (bind, 8000)
 
 
 class GunicornServer(WebServerBackend):
@@ -125,26 +116,21 @@ class GunicornServer(WebServerBackend):
         }
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
+        from gunicorn.util import parse_address
+
         bind = settings.get("bind")
-        binds = bind.value if bind else ["127.0.0.1:8000"]
-        binds = binds if isinstance(binds, (list, tuple)) else [binds]
         if "reuse_port" in settings:
             return []
-        return [addr for addr in (_split_bind(str(b)) for b in binds) if addr]
+        addresses = (parse_address(str(b)) for b in as_list(bind.value if bind else "127.0.0.1:8000"))
+        # A Unix socket comes back as its path, a file descriptor as an int.
+        return [(str(host), int(port)) for host, port in filter(_is_tcp, addresses)]
 
     def parse(self, argv: list[str]) -> None:
         from gunicorn.config import Config
 
         cfg = Config(prog="gunicorn")
-        stderr = io.StringIO()
-        try:
-            with contextlib.redirect_stderr(stderr):
-                namespace = cfg.parser().parse_args(argv)
-        except SystemExit:
-            lines = stderr.getvalue().strip().splitlines()
-            last = lines[-1] if lines else "invalid arguments"
-            message = last.removeprefix("gunicorn: ").removeprefix("error: ")
-            raise ParserRejected(message) from None
+        with argparse_rejection("gunicorn"):
+            namespace = cfg.parser().parse_args(argv)
         try:
             for key, value in vars(namespace).items():
                 if value is not None and key != "args":
@@ -189,3 +175,7 @@ class GunicornUvicornServer(GunicornServer):
 
     def fixed_options(self) -> Mapping[str, Any]:
         return {**super().fixed_options(), "worker-class": "uvicorn_worker.UvicornWorker"}
+
+
+def _is_tcp(address: object) -> bool:
+    return isinstance(address, tuple)

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django_prodserver.args import (
-    STRONG_SOURCES,
     Setting,
     Source,
     TranslationError,
@@ -26,17 +25,15 @@ from django_prodserver.args import (
     raw_argv,
     resolve_key,
 )
+from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseProcessBackend
+from django_prodserver.backends.layers import merge
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.importing import is_missing
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 
 _SCHEMAS: dict[type, OptionSchema] = {}
-
-
-class ParserRejected(Exception):
-    """The program's own parser refused an argv; ``str()`` is the program's message."""
 
 
 class EnvValue:
@@ -199,23 +196,8 @@ class ProgramBackend(BaseProcessBackend):
         args, command_line = self.user_settings
         fixed = [s for s in self.requested.values() if s.source == "backend"]
         config = self.find_config_file()
-        layers: list[list[Setting]] = []
-        if raw is None and config is None:
-            own = self.program_environment_dests()
-            # A production default the installed version does not have yet simply does not apply.
-            defaults = [
-                self._setting(k, v, "default", f"default {k!r}")
-                for k, v in self.defaults().items()
-                if resolve_key(self.schema, self.aliases, k) is not None
-            ]
-            from_environment = [
-                self._setting(k, e.value, "environment", f"environment {e.variable}")
-                for k, e in environment.items()
-            ]
-            layers += [
-                [s for s in layer if s.option.dest not in own] for layer in (defaults, from_environment)
-            ]
-        settings = self._merge([*layers, fixed, args, command_line])
+        weak = self._weak_layers(environment) if raw is None and config is None else []
+        settings = self._merge([*weak, fixed, args, command_line])
         if raw is None:
             argv = [a for s in settings for a in s.argv()]
         else:
@@ -234,6 +216,22 @@ class ProgramBackend(BaseProcessBackend):
         )
         return replace(resolved, rows=tuple(self.rows(resolved)), notes=tuple(self.explain(resolved)))
 
+    def _weak_layers(self, environment: Mapping[str, EnvValue]) -> list[list[Setting]]:
+        """Production defaults, then the environment contract, minus what the program reads
+        from its own environment variables."""
+        own = self.program_environment_dests()
+        # A production default the installed version does not have yet simply does not apply.
+        defaults = [
+            self._setting(k, v, "default", f"default {k!r}")
+            for k, v in self.defaults().items()
+            if resolve_key(self.schema, self.aliases, k) is not None
+        ]
+        from_environment = [
+            self._setting(k, e.value, "environment", f"environment {e.variable}")
+            for k, e in environment.items()
+        ]
+        return [[s for s in layer if s.option.dest not in own] for layer in (defaults, from_environment)]
+
     def _override_settings(self) -> list[Setting]:
         def takes_value(key: str) -> bool:
             # An unknown key keeps the token after it, so the error names the key
@@ -251,26 +249,7 @@ class ProgramBackend(BaseProcessBackend):
         ]
 
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
-        """Later layers win. Within an option group (e.g. host/port) a value the user set
-        (ARGS, command line) or the backend needs owns the whole group: a ``PORT`` from the
-        environment must not add a second address next to the ``bind`` in ARGS."""
-        merged: dict[str, Setting] = {}
-        for layer in layers:
-            for setting in layer:
-                dest = setting.option.dest
-                group = frozenset().union(*(g for g in self.option_groups if dest in g))
-                if setting.source in STRONG_SOURCES:
-                    for other in group & merged.keys():
-                        if merged[other].source not in STRONG_SOURCES:
-                            del merged[other]
-                elif any(merged[other].source in STRONG_SOURCES for other in group & merged.keys()):
-                    continue
-                entry = setting
-                previous = merged.get(dest)
-                if previous and setting.option.repeatable and previous.source == setting.source:
-                    entry = replace(previous, value=_as_list(previous.value) + _as_list(setting.value))
-                merged[dest] = entry
-        return list(merged.values())
+        return merge(layers, self.option_groups)
 
     # ----- hooks that shape the resolved value ---------------------------------------------
 
@@ -342,10 +321,6 @@ class ProgramBackend(BaseProcessBackend):
         status = self.run(list(args))
         if status:
             raise SystemExit(status)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 __all__ = ["EnvValue", "ParserRejected", "ProgramBackend"]

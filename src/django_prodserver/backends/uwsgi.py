@@ -25,8 +25,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from django_prodserver import platform
-from django_prodserver.args import Setting, is_unset
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.args import Setting, as_list, is_unset
+from django_prodserver.backends._addresses import tcp_address
+from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.resolved import Resolved
@@ -184,14 +185,6 @@ class UWSGIOptionSchema(OptionSchema):
             return iter(list(pool.map(self._materialize, groups)))
 
 
-def _tcp_address(value: str) -> tuple[str, int] | None:
-    address = value.split(",", 1)[0]  # https: "addr,cert,key"
-    if not address or address.startswith(("/", "@", "=", "unix:")) or ":" not in address:
-        return None
-    host, _, port = address.rpartition(":")
-    return (host.strip("[]") or "0.0.0.0", int(port))
-
-
 class UWSGIServer(WebServerBackend):
     program = "uwsgi"
     module = "uwsgi"
@@ -233,8 +226,7 @@ class UWSGIServer(WebServerBackend):
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         # A project's own master-start hooks come after ours instead of replacing it.
         if self.schema_dest(key) == "hook_master_start" and not is_unset(value):
-            values = list(value) if isinstance(value, (list, tuple)) else [value]
-            return key, [GRACEFUL_SIGTERM, *(v for v in values if v != GRACEFUL_SIGTERM)]
+            return key, [GRACEFUL_SIGTERM, *(v for v in as_list(value) if v != GRACEFUL_SIGTERM)]
         return key, value
 
     def positional(self) -> list[str]:
@@ -272,8 +264,11 @@ class UWSGIServer(WebServerBackend):
             setting = settings.get(dest)
             if setting is None:
                 continue
-            values = setting.value if isinstance(setting.value, (list, tuple)) else [setting.value]
-            found += [addr for addr in (_tcp_address(str(v)) for v in values) if addr]
+            for value in as_list(setting.value):
+                # https-socket: "address,cert,key"; uWSGI's ":8000" listens on every interface.
+                bind = str(value).split(",", 1)[0]
+                address = tcp_address(bind, default_host="0.0.0.0", default_port=None)
+                found += [address] if address else []
         return found
 
     def validate_resolved(self, resolved: Resolved) -> None:
