@@ -65,7 +65,7 @@ class GunicornServer(WebServerBackend):
             setting = self.requested.get("worker_class")
             chosen = None if setting is None or is_unset(setting.value) else str(setting.value)
         else:
-            fixed = [a for s in self.requested.values() if s.source == "backend" for a in s.argv()]
+            fixed = [a for s in self.fixed_settings for a in s.argv()]
             overrides = [a for s in self.user_settings[1] for a in s.argv()]
             chosen = parsed_options([*fixed, *raw, *overrides]).get("worker_class")
         return chosen or self.environment_options.get("worker_class") or "sync"

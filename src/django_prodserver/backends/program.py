@@ -177,16 +177,20 @@ class ProgramBackend(BaseProcessBackend):
         return args, self._override_settings()
 
     @cached_property
+    def fixed_settings(self) -> list[Setting]:
+        """The options the backend always passes (``fixed_options``), translated."""
+        return [
+            self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
+        ]
+
+    @cached_property
     def requested(self) -> Mapping[str, Setting]:
         """What the backend needs and the user set (no environment, no defaults), by dest.
 
         The first stage of resolution: what decides the rest (a config file, gunicorn's
         worker class and so the application it serves) is read from here.
         """
-        fixed = [
-            self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
-        ]
-        return {s.option.dest: s for s in self._merge([fixed, *self.user_settings])}
+        return {s.option.dest: s for s in self._merge([self.fixed_settings, *self.user_settings])}
 
     def _resolve(self) -> Resolved:
         raw = self._raw_args()
@@ -194,7 +198,7 @@ class ProgramBackend(BaseProcessBackend):
         # int() while its config module loads, so a malformed value must be reported by us.
         environment = self.environment(os.environ) if raw is None else {}
         args, command_line = self.user_settings
-        fixed = [s for s in self.requested.values() if s.source == "backend"]
+        fixed = self.fixed_settings
         config = self.find_config_file()
         weak = self._weak_layers(environment) if raw is None and config is None else []
         settings = self._merge([*weak, fixed, args, command_line])
@@ -300,10 +304,9 @@ class ProgramBackend(BaseProcessBackend):
     def _locate(self, error: ParserRejected, resolved: Resolved) -> OptionError:
         """Find which single setting the parser rejects, so the message names the user's key."""
         positional = self.positional()
-        settings = resolved.options.values()
-        fixed = [a for s in settings if s.source == "backend" for a in s.argv()]
-        for setting in settings:
-            if setting.source == "backend":
+        fixed = [a for s in self.fixed_settings for a in s.argv()]
+        for setting in resolved.options.values():
+            if setting in self.fixed_settings:
                 continue
             try:
                 self.parse([*fixed, *setting.argv(), *positional])
