@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from django_prodserver import platform
+from django_prodserver.backends._exec import replace_process
 from django_prodserver.backends._parsers import click_rejection
 from django_prodserver.backends._signals import absorb_stop_signals
 from django_prodserver.backends.web import WebServerBackend
@@ -56,6 +58,11 @@ class UvicornServer(WebServerBackend):
             main.make_context("uvicorn", list(argv))
 
     def run(self, argv: list[str]) -> int:
+        serving = self.resolve().serving
+        if serving and serving.workers and serving.workers > 1:
+            # Uvicorn spawns its workers as fresh interpreters: a master holding Django would
+            # share nothing with them. Become uvicorn's own CLI instead (same PID, same argv).
+            replace_process(sys.executable, [sys.executable, "-m", "uvicorn", *argv])
         from uvicorn.main import main
 
         with absorb_stop_signals():

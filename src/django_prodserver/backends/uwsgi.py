@@ -27,6 +27,7 @@ from typing import Any, Literal
 from django_prodserver import platform
 from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends._addresses import tcp_address
+from django_prodserver.backends._exec import replace_process
 from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError, not_installed
@@ -303,13 +304,5 @@ class UWSGIServer(WebServerBackend):
             raise ParserRejected(lines[-1] if lines else f"uwsgi exited with status {result.returncode}")
 
     def run(self, argv: list[str]) -> int:
-        binary = self.binary()
-        env = dict(os.environ)
-        # The embedded Python must import the project exactly as manage.py did, from wherever
-        # manage.py was started: give it the project's entries of sys.path.
-        prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
-        project = [p or os.getcwd() for p in sys.path if not (p and p.startswith(prefixes))]
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*project, *filter(None, [env.get("PYTHONPATH")])]))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(binary, ["uwsgi", *argv], env)  # noqa: S606 - a C program, replacing this process
+        # A C program with an embedded Python: nothing of this process could be shared.
+        replace_process(self.binary(), ["uwsgi", *argv])
