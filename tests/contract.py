@@ -13,13 +13,12 @@ import importlib.util
 import inspect
 import pkgutil
 import socket
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness import Child
+from harness import Child, wait_until
 
 #: ARGS that make a server listen on one TCP address, by how the program spells it.
 LISTEN_STYLES = {
@@ -247,13 +246,18 @@ def wait_workers(backend: WebBackend, child: Child, workers: int, timeout: float
     if backend.workers is None:
         workers = 0
     expected = workers if backend.unit == "threads" else backend.expected_processes(workers)
-    deadline = time.monotonic() + timeout
-    seen = -1
-    while time.monotonic() < deadline:
+    seen: list[int] = []
+
+    def settled() -> bool:
         if child.proc.poll() is not None:
             raise child.fail(f"exited with {child.proc.returncode} while {expected} workers were expected")
-        seen = observed_workers(backend, child.pid)
-        if seen == expected:
-            return
-        time.sleep(0.1)
-    raise child.fail(f"expected {expected} {backend.unit} under pid {child.pid}, saw {seen}")
+        seen.append(observed_workers(backend, child.pid))
+        return seen[-1] == expected
+
+    wait_until(
+        lambda: f"expected {expected} {backend.unit} under pid {child.pid}, saw {seen[-1]}",
+        settled,
+        child,
+        timeout,
+        interval=0.1,
+    )
