@@ -9,14 +9,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness import Child, run_manage
+from harness import Child, run_manage, wait_until
 
 CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
 CELERY_BEAT = "django_prodserver.backends.celery.CeleryBeat"
@@ -65,21 +63,8 @@ def shell(code: str, **env_kw: Any) -> str:
 
 def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     """The file's text once it exists; the child's output in the failure if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            return path.read_text()
-        time.sleep(0.05)
-    raise child.fail(f"{path} was not written within {timeout}s")
-
-
-def assert_stays_absent(path: Path, child: Child, seconds: float) -> None:
-    """``path`` does not appear for ``seconds`` (used only after a bounded event, never as a wait)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists():
-            raise child.fail(f"{path} appeared")
-        time.sleep(0.05)
+    wait_until(f"{path} was not written", path.exists, child, timeout)
+    return path.read_text()
 
 
 def stop_group(child: Child, timeout: float = 30) -> int:
@@ -115,10 +100,6 @@ def celery_queue_length(broker: str, queue: str) -> int:
     with Connection(broker) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue, passive=True)
         return int(count)
-
-
-def exit_without_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stderr, result.stderr
 
 
 def celery_processes(broker_queue: str, **entry: Any) -> Mapping[str, Any]:
