@@ -63,11 +63,13 @@ def test_sigterm_to_every_process_does_not_hang_and_the_orm_broker_reruns_the_ta
     settings = q2_settings(orm="default", timeout=4, retry=5)
     with prodserver("worker", processes=PROCESSES, settings=settings, db=sqlite) as child:
         child.wait_for_line("running.")
-        enqueue(settings, sqlite, "slow_touch", 1.5, str(slow))
+        # Held until the release file exists: it cannot finish before the stop, however slow.
+        enqueue(settings, sqlite, "held_touch", str(slow))
         wait_for_file(Path(f"{slow}.started"), child)
         assert stop_group(child, timeout=20) == 0, child.output
         assert not slow.exists(), child.output
     Path(f"{slow}.started").unlink()
+    Path(f"{slow}.release").touch()
     with prodserver("worker", processes=PROCESSES, settings=settings, db=sqlite) as again:
         wait_for_file(Path(f"{slow}.started"), again, timeout=30)
         wait_for_file(slow, again)

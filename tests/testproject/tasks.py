@@ -2,6 +2,8 @@
 
 ``slow_touch`` first writes ``PATH.started``, so a test knows the task is in progress before it
 sends a signal, then sleeps, then writes ``PATH``: finding ``PATH`` proves the task finished.
+``held_touch`` waits for the test to write ``PATH.release`` instead of a number of seconds, for
+a test that needs the task still running when it stops the worker, however slow the machine.
 The same work is exposed to each framework: Celery (by task name), Django Tasks (a ``@task``)
 and Django-Q2 (by dotted path to the plain function).
 """
@@ -18,6 +20,9 @@ if find_spec("django.tasks"):  # Django 6
 else:
     from django_tasks import task
 
+#: How often ``held_touch`` looks for its release file: about two minutes' worth.
+RELEASE_POLLS = 2400
+
 
 def touch(path: str) -> str:
     Path(path).write_text(f"done by pid {os.getpid()}\n")
@@ -27,6 +32,16 @@ def touch(path: str) -> str:
 def slow_touch(seconds: float, path: str) -> str:
     Path(f"{path}.started").write_text(f"{os.getpid()}\n")
     time.sleep(seconds)
+    return touch(path)
+
+
+def held_touch(path: str) -> str:
+    Path(f"{path}.started").write_text(f"{os.getpid()}\n")
+    release = Path(f"{path}.release")
+    for _ in range(RELEASE_POLLS):  # bounded, so a forgotten release cannot hang a worker
+        if release.exists():
+            break
+        time.sleep(0.05)
     return touch(path)
 
 
