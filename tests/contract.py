@@ -35,6 +35,8 @@ class WebBackend:
     path: str
     #: The program's name, as prodserver's messages say it.
     program: str
+    #: Whether it serves Django's ASGI application (streaming, async views, WebSockets).
+    asgi: bool = False
     #: The option WEB_CONCURRENCY sets; None for a single-process server without workers.
     workers: str | None = "workers"
     #: What a worker is: a child process of the master, or a thread of the one process.
@@ -96,10 +98,15 @@ GUNICORN_UVICORN = WebBackend(
     "gunicorn-uvicorn",
     "django_prodserver.backends.gunicorn.GunicornUvicornServer",
     "gunicorn",
+    asgi=True,
     listen_style="bind",
 )
 UVICORN = WebBackend(
-    "uvicorn", "django_prodserver.backends.uvicorn.UvicornServer", "uvicorn", forks_single_worker=False
+    "uvicorn",
+    "django_prodserver.backends.uvicorn.UvicornServer",
+    "uvicorn",
+    asgi=True,
+    forks_single_worker=False,
 )
 UVICORN_WSGI = WebBackend(
     "uvicorn-wsgi",
@@ -111,6 +118,7 @@ GRANIAN_ASGI = WebBackend(
     "granian-asgi",
     "django_prodserver.backends.granian.GranianASGIServer",
     "granian",
+    asgi=True,
     proxy_default="unsupported",
 )
 GRANIAN_WSGI = WebBackend(
@@ -131,6 +139,7 @@ HYPERCORN = WebBackend(
     "hypercorn",
     "django_prodserver.backends.hypercorn.HypercornServer",
     "hypercorn",
+    asgi=True,
     proxy_default="unsupported",
     listen_style="bind",
 )
@@ -138,6 +147,7 @@ DAPHNE = WebBackend(
     "daphne",
     "django_prodserver.backends.daphne.DaphneServer",
     "daphne",
+    asgi=True,
     workers=None,  # one process; WEB_CONCURRENCY does not apply
     proxy_default="nobody",
     forwarded_value="*",  # daphne trusts every peer or none
