@@ -1,9 +1,10 @@
 """System checks: every broken setting reported by ``manage.py check`` with its id and its fix.
 
 Ids are asserted as exact lists (a check that reports too much is as wrong as one that
-reports too little), then through ``call_command("check")`` and the real ``manage.py``,
-``prodserver --check`` and ``prodserver NAME`` (which checks only NAME, unless
-``--skip-checks``).
+reports too little), then through ``call_command`` (``check``, ``prodserver --check``) in this
+process, and through the real ``manage.py`` where only a process shows it: the exit status of
+``check`` and ``prodserver --check``, and ``prodserver NAME`` (which checks only NAME, unless
+``--skip-checks``) starting a server.
 """
 
 from __future__ import annotations
@@ -427,12 +428,20 @@ def test_manage_py_check_fails_with_every_broken_process() -> None:
 # ----- prodserver --check ---------------------------------------------------------------------------
 
 
+def prodserver_check(*names: str, processes: Any, **extra: Any) -> tuple[str, str]:
+    """stdout and stderr of ``manage.py prodserver --check NAMES``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(PRODUCTION_PROCESSES=processes, **extra):
+        call_command("prodserver", "--check", *names, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
 def test_prodserver_check_passes_and_prints_each_command() -> None:
     workers, _ = platform.default_workers("sync")
     processes = {**web(), "site": {"BACKEND": WAITRESS, "ARGS": {"port": 8081}}}
-    result = run_manage("prodserver", "--check", processes=processes)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == (
+    out, err = prodserver_check(processes=processes)
+    assert err == ""
+    assert out == (
         "System check identified no issues (0 silenced).\n"
         "web: gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
         f"--workers={workers} testproject.wsgi:application\n"
@@ -454,22 +463,19 @@ def test_prodserver_check_fails_on_errors_with_ids_and_hints() -> None:
 
 def test_prodserver_check_name_checks_only_that_process() -> None:
     processes = {**web(), "broken": {"BACKEND": GUNICORN.path, "ARGS": {"wrkers": 2}}}
-    result = run_manage("prodserver", "--check", "web", processes=processes)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines()[0] == "System check identified no issues (0 silenced)."
-    assert [line.split(":")[0] for line in result.stdout.splitlines()[1:]] == ["web"]
-    assert run_manage("prodserver", "--check", "broken", processes=processes).returncode == 1
+    out, err = prodserver_check("web", processes=processes)
+    assert err == ""
+    assert out.splitlines()[0] == "System check identified no issues (0 silenced)."
+    assert [line.split(":")[0] for line in out.splitlines()[1:]] == ["web"]
+    with pytest.raises(SystemCheckError, match=r"\(prodserver\.E004\) Process 'broken'"):
+        prodserver_check("broken", processes=processes)
 
 
-def test_prodserver_check_shows_deploy_warnings_without_failing() -> None:
-    result = run_manage(
-        "prodserver", "--check", processes=web(WAITRESS), settings={"DEBUG": True}, env={"PORT": "8123"}
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in result.stderr
-    )
-    assert result.stdout.splitlines()[-1].startswith("web: waitress-serve ")
+def test_prodserver_check_shows_deploy_warnings_without_failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    out, err = prodserver_check(processes=web(WAITRESS), DEBUG=True)
+    assert "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in err
+    assert out.splitlines()[-1].startswith("web: waitress-serve ")
 
 
 # ----- prodserver NAME: checks NAME before starting, --skip-checks honoured -------------------------
