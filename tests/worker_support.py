@@ -67,11 +67,20 @@ def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     return path.read_text()
 
 
-def stop_group(child: Child, timeout: float = 30) -> int:
+def signal_group(child: Child) -> None:
     """SIGTERM to every process of the child's group, as systemd, Heroku or a killpg do."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGTERM)
+
+
+def stop_group(child: Child, timeout: float = 30) -> int:
+    signal_group(child)
     return child.wait(timeout)
+
+
+def release(path: Path) -> None:
+    """Let ``held_touch(path)`` finish (testproject/tasks.py)."""
+    Path(f"{path}.release").touch()
 
 
 def celery_send(broker: str, task: str, *args: Any, queue: str) -> None:

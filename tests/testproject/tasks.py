@@ -55,6 +55,11 @@ def celery_slow_touch(seconds: float, path: str) -> str:
     return slow_touch(seconds, path)
 
 
+@shared_task(name="testproject.held_touch")
+def celery_held_touch(path: str) -> str:
+    return held_touch(path)
+
+
 @task()
 def tasks_touch(path: str) -> str:
     return touch(path)
@@ -63,3 +68,8 @@ def tasks_touch(path: str) -> str:
 @task()
 def tasks_slow_touch(seconds: float, path: str) -> str:
     return slow_touch(seconds, path)
+
+
+@task()
+def tasks_held_touch(path: str) -> str:
+    return held_touch(path)
