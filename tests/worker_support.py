@@ -1,7 +1,8 @@
 """What the worker tests share: settings for each framework, enqueueing, waiting for a task's file.
 
-Tasks (``testproject/tasks.py``) leave a file behind; ``slow_touch`` writes ``PATH.started``
-first, so a test signals the worker only once the task is really running.
+Tasks (``testproject/tasks.py``) leave a file behind; ``held_touch`` writes ``PATH.started``
+first, so a test signals the worker only once the task is really running, and finishes only
+once the test calls ``release(PATH)``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Tasks the worker tests enqueue. Each leaves a file behind, so a test can see that it ran.
 
-``slow_touch`` first writes ``PATH.started``, so a test knows the task is in progress before it
-sends a signal, then sleeps, then writes ``PATH``: finding ``PATH`` proves the task finished.
-``held_touch`` waits for the test to write ``PATH.release`` instead of a number of seconds, for
-a test that needs the task still running when it stops the worker, however slow the machine.
+``held_touch`` first writes ``PATH.started``, so a test knows the task is in progress before it
+sends a signal, then waits until the test writes ``PATH.release``, then writes ``PATH``: finding
+``PATH`` proves the task finished, and the task is certainly still running when the worker gets
+the signal, however slow the machine (no task assumed to last some number of seconds).
 The same work is exposed to each framework: Celery (by task name), Django Tasks (a ``@task``)
 and Django-Q2 (by dotted path to the plain function).
 """
@@ -29,12 +29,6 @@ def touch(path: str) -> str:
     return path
 
 
-def slow_touch(seconds: float, path: str) -> str:
-    Path(f"{path}.started").write_text(f"{os.getpid()}\n")
-    time.sleep(seconds)
-    return touch(path)
-
-
 def held_touch(path: str) -> str:
     Path(f"{path}.started").write_text(f"{os.getpid()}\n")
     release = Path(f"{path}.release")
@@ -50,11 +44,6 @@ def celery_touch(path: str) -> str:
     return touch(path)
 
 
-@shared_task(name="testproject.slow_touch")
-def celery_slow_touch(seconds: float, path: str) -> str:
-    return slow_touch(seconds, path)
-
-
 @shared_task(name="testproject.held_touch")
 def celery_held_touch(path: str) -> str:
     return held_touch(path)
@@ -63,11 +52,6 @@ def celery_held_touch(path: str) -> str:
 @task()
 def tasks_touch(path: str) -> str:
     return touch(path)
-
-
-@task()
-def tasks_slow_touch(seconds: float, path: str) -> str:
-    return slow_touch(seconds, path)
 
 
 @task()
