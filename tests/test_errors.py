@@ -11,7 +11,6 @@ is broken itself is the exception: its traceback is the user's best clue, so it 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import subprocess
@@ -19,12 +18,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.core.management import ManagementUtility, call_command
-from django.core.management.base import CommandError
-from django.test import override_settings
+from django.core.management import ManagementUtility
 
-from harness import TESTS_DIR, free_port, run_manage
+from harness import TESTS_DIR, UNSET, command_error, configured, free_port, run_manage
 
 pytestmark = [pytest.mark.lowest, pytest.mark.usefixtures("django_project", "no_platform_variables")]
 
@@ -51,7 +47,7 @@ def assert_error(result: subprocess.CompletedProcess[str], message: str) -> None
 
 
 #: PRODUCTION_PROCESSES deleted from the settings (the test settings drop it when the JSON is null).
-MISSING = object()
+MISSING = UNSET
 
 
 def setting(processes: Any) -> dict[str, Any]:
@@ -61,25 +57,8 @@ def setting(processes: Any) -> dict[str, Any]:
     return {"processes": processes}
 
 
-@contextlib.contextmanager
-def configured(processes: Any, changes: Mapping[str, Any] | None = None) -> Iterator[None]:
-    """This process' settings with PRODUCTION_PROCESSES = ``processes`` (or none) and ``changes``."""
-    present = {} if processes is MISSING else {"PRODUCTION_PROCESSES": processes}
-    with override_settings(**present, **(changes or {})):
-        if processes is MISSING:
-            del django_settings.PRODUCTION_PROCESSES
-        yield
-
-
 def error(*args: str, processes: Any, changes: Mapping[str, Any] | None = None) -> str:
-    """The message ``manage.py prodserver ARGS`` fails with, from the command run in this process.
-
-    ``call_command`` skips the system checks unless told otherwise; ``manage.py`` runs them,
-    and they find most of these errors, so they run here too.
-    """
-    with configured(processes, changes), pytest.raises(CommandError) as info:
-        call_command("prodserver", *args, skip_checks=False)
-    return str(info.value)
+    return command_error(*args, processes=processes, settings=changes)
 
 
 def web(backend: str = GUNICORN, **entry: Any) -> dict[str, Any]:

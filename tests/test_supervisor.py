@@ -22,6 +22,7 @@ from harness import (
     TESTS_DIR,
     Child,
     child_env,
+    command_error,
     free_port,
     http_get,
     prodserver,
@@ -370,10 +371,13 @@ def test_program_options_need_a_single_process() -> None:
         ),
     ],
 )
+@pytest.mark.usefixtures("django_project")
 def test_bad_supervisor_settings(value: Any, message: str) -> None:
+    # In this process (read before any child starts); test_program_options_need_a_single_process
+    # shows such an error's exit status and bare stderr.
     processes = {"one": chatty(), "two": chatty()}
     settings = {"PRODSERVER_SUPERVISOR": value}
-    assert _supervise_errors(processes, "one", "two", settings=settings) == f"CommandError: {message}"
+    assert command_error("one", "two", processes=processes, settings=settings) == message
 
 
 @pytest.mark.parametrize(
@@ -391,12 +395,14 @@ def test_bad_supervisor_settings(value: Any, message: str) -> None:
         ),
     ],
 )
+@pytest.mark.usefixtures("django_project")
 def test_management_command_errors_before_anything_starts(args: Any, message: str) -> None:
+    # In this process: the checks find these before the supervisor starts.
     processes = {
         "release": {"BACKEND": "django_prodserver.backends.command.ManagementCommand", "ARGS": args},
         "web": chatty(),
     }
-    assert _supervise_errors(processes, "release", "web") == f"CommandError: {message}"
+    assert command_error("release", "web", processes=processes) == message
 
 
 def test_dry_run_shows_each_child_command_with_checks_done_once() -> None:

@@ -15,11 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
-from django.test import override_settings
 
-from harness import TESTS_DIR, free_port, run_manage
+from harness import TESTS_DIR, command_error, free_port, run_manage
 from worker_support import (
     CELERY_APP,
     CELERY_FLOWER,
@@ -46,16 +43,7 @@ def assert_error(result: subprocess.CompletedProcess[str], message: str) -> None
 
 
 def error(name: str, processes: dict[str, Any], settings: dict[str, Any] | None = None) -> str:
-    """The message ``manage.py prodserver NAME`` fails with, from the command run in this process.
-
-    Checks on, as ``manage.py`` runs them (``call_command`` skips them unless told).
-    """
-    with (
-        override_settings(PRODUCTION_PROCESSES=processes, **(settings or {})),
-        pytest.raises(CommandError) as info,
-    ):
-        call_command("prodserver", name, skip_checks=False)
-    return str(info.value)
+    return command_error(name, processes=processes, settings=settings)
 
 
 def without(module: str) -> dict[str, str]:
