@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from harness import TESTS_DIR, command_error, free_port, prodserver, run_manage
+from harness import TESTS_DIR, free_port, prodserver, run_manage
+from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
 DAPHNE = "django_prodserver.backends.daphne.DaphneServer"

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from django.core.management import ManagementUtility
 
-from harness import TESTS_DIR, UNSET, command_error, configured, free_port, run_manage
+from harness import TESTS_DIR, free_port, run_manage
+from in_process import UNSET, command_error, configured
 
 pytestmark = [pytest.mark.lowest, pytest.mark.usefixtures("django_project", "no_platform_variables")]
 

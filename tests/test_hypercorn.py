@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from harness import TESTS_DIR, command_error, free_port, prodserver, run_manage, self_signed_certificate
+from harness import TESTS_DIR, free_port, prodserver, run_manage, self_signed_certificate
+from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
 HYPERCORN = "django_prodserver.backends.hypercorn.HypercornServer"

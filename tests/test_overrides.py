@@ -15,7 +15,8 @@ from contract import BY_ID, WEB_BACKENDS, WITH_WORKERS, WebBackend, accepts, wai
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.conf import parse_process
 from django_prodserver.loading import load_backend
-from harness import command_error, free_port, prodserver, run_manage
+from harness import free_port, prodserver, run_manage
+from in_process import command_error
 
 pytestmark = pytest.mark.usefixtures("no_platform_variables")
 

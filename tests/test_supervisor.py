@@ -22,13 +22,13 @@ from harness import (
     TESTS_DIR,
     Child,
     child_env,
-    command_error,
     free_port,
     http_get,
     prodserver,
     run_manage,
     wait_until,
 )
+from in_process import command_error
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="process groups and signals")
 

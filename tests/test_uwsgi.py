@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from harness import MANAGE, TESTS_DIR, child_env, command_error, free_port, prodserver, run_manage
+from harness import MANAGE, TESTS_DIR, child_env, free_port, prodserver, run_manage
+from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight
 
 UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness import DATABASE_URL, command_error, free_port, http_get, prodserver, run_manage
+from harness import DATABASE_URL, free_port, http_get, prodserver, run_manage
+from in_process import command_error
 from test_health import database, web
 
 SETTINGS = {"ROOT_URLCONF": "testproject.probes"}

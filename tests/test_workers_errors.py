@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from harness import TESTS_DIR, command_error, free_port, run_manage
+from harness import TESTS_DIR, free_port, run_manage
+from in_process import command_error
 from worker_support import (
     CELERY_APP,
     CELERY_FLOWER,
