@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from harness import TESTS_DIR, free_port, prodserver, run_manage, self_signed_certificate
+from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
 HYPERCORN = "django_prodserver.backends.hypercorn.HypercornServer"
@@ -25,12 +26,6 @@ def dry_run(args: Any, env: dict[str, str] | None = None) -> list[str]:
     result = run_manage("prodserver", "web", "--dry-run", processes=web(args), env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
-
-
-def error(args: Any) -> str:
-    result = run_manage("prodserver", "web", processes=web(args), timeout=30)
-    assert result.returncode == 1, result.stdout
-    return result.stderr
 
 
 def test_serves_asgi_over_http1_h2c_and_websockets() -> None:
@@ -127,8 +122,10 @@ def test_args_replace_the_port_binding_and_config_file_replaces_defaults(tmp_pat
         ),
     ],
 )
+@pytest.mark.usefixtures("django_project", "no_platform_variables")
 def test_errors_name_the_setting(args: dict[str, Any], message: str) -> None:
-    assert error(args) == f"CommandError: {message}\n"
+    # In this process; the exit status and bare stderr of such an error are test_errors.py's.
+    assert command_error("web", processes=web(args)) == message
 
 
 def test_a_taken_port_is_one_line() -> None:

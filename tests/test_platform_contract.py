@@ -227,13 +227,6 @@ def test_the_docs_list_each_production_default(backend: str) -> None:
     assert documented == shown
 
 
-@pytest.mark.parametrize("key", ["keep-alive", "timeout-keep-alive"])
-def test_keep_alive_defaults_outlast_load_balancer_idle_timeouts(key: str) -> None:
-    # AWS ALB and nginx close idle upstream connections after 60 s: the server must not first.
-    backend = BY_ID["gunicorn"] if key == "keep-alive" else BY_ID["uvicorn"]
-    assert int(web(backend).production_defaults()[key]) > 60
-
-
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("PORT", "http"), ("PORT", "70000"), ("WEB_CONCURRENCY", "auto"), ("WEB_CONCURRENCY", "0")],
