@@ -12,6 +12,7 @@ the one source of truth and nothing secret ends up in a file that gets committed
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -162,7 +163,7 @@ def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
         release=release_step([p for p in processes if p.oneshot]),
         liveness_path=health.liveness_path,
         readiness_path=health.readiness_path,
-        python=sys.executable,
+        python=os.path.abspath(sys.executable),
         directory=directory or project_directory(),
     )
 
