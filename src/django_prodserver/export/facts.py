@@ -125,6 +125,12 @@ def process_facts(process: ProcessConfig) -> ProcessFacts:
     ]
     if port is not None:
         lines.append(f"  port {port} (what 'prodserver {process.name} --dry-run' binds)")
+    loopback = bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen)
+    if loopback:
+        lines.append(
+            "  NOTE: it binds only the loopback interface, which a container's published port or a "
+            "platform's router cannot reach; bind 0.0.0.0 there (or leave the address to PORT)"
+        )
     return ProcessFacts(
         name=process.name,
         role=role,
@@ -135,7 +141,7 @@ def process_facts(process: ProcessConfig) -> ProcessFacts:
         drain_seconds=drain,
         restart=process.restart,
         port=port,
-        loopback=bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen),
+        loopback=loopback,
         provenance=tuple(lines),
     )
 
