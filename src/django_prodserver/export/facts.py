@@ -52,6 +52,8 @@ class ProcessFacts:
     restart: RestartPolicy
     #: The TCP port a web process binds (None for workers and socket-only servers).
     port: int | None
+    #: Whether a web process speaks TLS on its port (probes then use HTTPS).
+    tls: bool
     #: True when a web process binds only the loopback interface (unreachable in a container).
     loopback: bool
     #: One comment line per value, saying where it came from.
@@ -141,6 +143,7 @@ def process_facts(process: ProcessConfig) -> ProcessFacts:
         drain_seconds=drain,
         restart=process.restart,
         port=port,
+        tls=bool(resolved.serving and resolved.serving.tls),
         loopback=loopback,
         provenance=tuple(lines),
     )
