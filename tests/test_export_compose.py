@@ -44,7 +44,7 @@ def test_the_release_runs_first_and_stops_wait_longer_than_the_graceful_budget()
     assert services["web"]["healthcheck"]["test"] == [
         "CMD", "python", "manage.py", "prodserver", "--healthcheck", "web",
     ]  # fmt: skip
-    assert "healthcheck" not in services["worker"]
+    assert services["worker"]["healthcheck"] == {"disable": True}
 
 
 def test_a_project_without_one_shots_has_no_release_service(tmp_path: Path) -> None:

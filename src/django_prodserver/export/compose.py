@@ -49,6 +49,9 @@ def _service(project: Project, process: ProcessFacts) -> dict[str, Any]:
             "retries": 3,
             "start_period": "30s",
         }
+    else:
+        # The image's HEALTHCHECK probes the web process; it means nothing in this container.
+        service["healthcheck"] = {"disable": True}
     service["stop_signal"] = process.stop_signal
     service["stop_grace_period"] = f"{process.stop_seconds}s"
     service["restart"] = "on-failure" if process.restart == "on-failure" else "no"
@@ -59,7 +62,11 @@ def render(project: Project) -> dict[str, str]:
     services: dict[str, Any] = {}
     provenance: list[str] = []
     if project.release:
-        services[project.release.name] = {**_base(project, project.release.argv), "restart": "no"}
+        services[project.release.name] = {
+            **_base(project, project.release.argv),
+            "healthcheck": {"disable": True},
+            "restart": "no",
+        }
         provenance += project.release.provenance
     for process in project.processes:
         services[process.name] = _service(project, process)

@@ -83,6 +83,8 @@ class Project:
     release: ReleaseStep | None
     liveness_path: str
     readiness_path: str
+    #: Whether the image build runs collectstatic (staticfiles installed and STATIC_ROOT set).
+    collectstatic: bool
     #: Absolute paths for the init-system formats (systemd, supervisord) only.
     python: str
     directory: str
@@ -170,6 +172,7 @@ def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     return Project(
         processes=tuple(process_facts(p) for p in processes if not p.oneshot),
         release=release_step([p for p in processes if p.oneshot]),
+        collectstatic=collects_static(),
         liveness_path=health.liveness_path,
         readiness_path=health.readiness_path,
         python=os.path.abspath(sys.executable),
@@ -183,3 +186,11 @@ def project_directory() -> str:
     if script.name == "manage.py":
         return str(script.resolve().parent)
     return str(Path.cwd())
+
+
+def collects_static() -> bool:
+    """Whether ``collectstatic`` can run at image build: only the presence of the settings matters."""
+    from django.apps import apps
+    from django.conf import settings
+
+    return apps.is_installed("django.contrib.staticfiles") and bool(getattr(settings, "STATIC_ROOT", None))
