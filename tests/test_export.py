@@ -97,3 +97,16 @@ def test_nothing_secret_is_written() -> None:
     result = export_testproject(processes, "procfile")
     assert result.returncode == 0, result.stderr
     assert "secret" not in result.stdout
+
+
+def test_check_names_a_file_the_export_no_longer_writes(tmp_path: Path) -> None:
+    out = tmp_path / "deploy"
+    assert export_example("procfile", "--output", str(out)).returncode == 0
+    (out / "old.service").write_text("[Unit]\n")
+    stale = export_example("procfile", "--output", str(out), "--check")
+    assert stale.returncode == 1
+    assert stale.stderr == (
+        f"CommandError: {out} is stale (changed: old.service); run "
+        f"'manage.py prodserver --export procfile --output {out}' and commit the result.\n"
+    )
+

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from django_prodserver.export.facts import ProcessFacts, Project
-from django_prodserver.export.systemd import prefix
 from django_prodserver.export.text import Flow, yaml_document
 
 HEADER = (
@@ -28,7 +27,7 @@ HEALTH_TIMEOUT = "6s"
 
 def _base(project: Project, argv: tuple[str, ...]) -> dict[str, Any]:
     return {
-        "image": f"${{IMAGE:-{prefix(project)}}}",
+        "image": f"${{IMAGE:-{project.slug}}}",
         "build": ".",
         "command": Flow(argv),
         "env_file": [{"path": ".env", "required": False}],

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -88,6 +89,11 @@ class Project:
     #: Absolute paths for the init-system formats (systemd, supervisord) only.
     python: str
     directory: str
+
+    @property
+    def slug(self) -> str:
+        """The project directory's name: unit, group and image names start with it."""
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", Path(self.directory).name) or "app"
 
     @property
     def web(self) -> tuple[ProcessFacts, ...]:
@@ -167,7 +173,7 @@ def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
 
 def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     """The facts for the named processes (every configured one when none is named)."""
-    processes = [conf.get_process(name) for name in names] if names else conf.all_processes()
+    processes = [conf.get_process(name) for name in dict.fromkeys(names)] if names else conf.all_processes()
     health = conf.health()
     return Project(
         processes=tuple(process_facts(p) for p in processes if not p.oneshot),

@@ -11,7 +11,6 @@ from __future__ import annotations
 import shlex
 
 from django_prodserver.export.facts import Project
-from django_prodserver.export.systemd import prefix
 from django_prodserver.export.text import comments, toml_value
 
 #: Fly's largest kill_timeout.
@@ -74,7 +73,7 @@ def render(project: Project) -> dict[str, str]:
         lines += comments(
             [f"Fly sends one signal to every process; they ask for {asked}: {processes[0].name}'s wins."]
         )
-    lines += [f"app = {toml_value(prefix(project))}"]
+    lines += [f"app = {toml_value(project.slug)}"]
     if processes:
         lines.append(f"kill_signal = {toml_value(processes[0].stop_signal)}")
     lines.append(f"kill_timeout = {timeout}")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django_prodserver.export.facts import ProcessFacts, Project, ReleaseStep
-from django_prodserver.export.systemd import prefix
 from django_prodserver.export.text import Flow, yaml_document
 
 #: Seconds a terminating pod keeps serving so kube-proxy and ingresses stop routing to it.
@@ -26,7 +25,7 @@ HEADER = (
 
 
 def _labels(project: Project, name: str) -> dict[str, str]:
-    return {"app.kubernetes.io/name": prefix(project), "app.kubernetes.io/component": name}
+    return {"app.kubernetes.io/name": project.slug, "app.kubernetes.io/component": name}
 
 
 def _container(project: Project, name: str, argv: tuple[str, ...]) -> dict[str, Any]:
@@ -35,7 +34,7 @@ def _container(project: Project, name: str, argv: tuple[str, ...]) -> dict[str, 
         "image": IMAGE,
         "command": Flow(argv),
         # Secrets come from a Secret you create; none is written here.
-        "envFrom": [{"secretRef": {"name": f"{prefix(project)}-env", "optional": True}}],
+        "envFrom": [{"secretRef": {"name": f"{project.slug}-env", "optional": True}}],
         "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
     }
 
@@ -80,7 +79,7 @@ def _deployment(project: Project, process: ProcessFacts) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": f"{prefix(project)}-{process.name}", "labels": labels},
+        "metadata": {"name": f"{project.slug}-{process.name}", "labels": labels},
         "spec": spec,
     }
 
@@ -90,7 +89,7 @@ def _service(project: Project, process: ProcessFacts) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": {"name": f"{prefix(project)}-{process.name}", "labels": labels},
+        "metadata": {"name": f"{project.slug}-{process.name}", "labels": labels},
         "spec": {"selector": labels, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
     }
 
@@ -100,7 +99,7 @@ def _job(project: Project, step: ReleaseStep) -> str:
     job = {
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": f"{prefix(project)}-{step.name}", "labels": labels},
+        "metadata": {"name": f"{project.slug}-{step.name}", "labels": labels},
         "spec": {
             "backoffLimit": 0,
             "template": {
@@ -130,7 +129,7 @@ def render(project: Project) -> dict[str, str]:
         "kind": "Kustomization",
         "resources": list(files),
         # The image is the parameter: kustomize edit set image app=registry.example.com/shop:1.2.3
-        "images": [{"name": IMAGE, "newName": prefix(project)}],
+        "images": [{"name": IMAGE, "newName": project.slug}],
     }
     files["kustomization.yaml"] = yaml_document(HEADER, kustomization)
     return files

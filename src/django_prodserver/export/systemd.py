@@ -26,10 +26,6 @@ def _word(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def prefix(project: Project) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", Path(project.directory).name) or "app"
-
-
 def _unit(header: Sequence[str], sections: dict[str, list[str]]) -> str:
     lines = list(comments(header))
     for section, entries in sections.items():
@@ -96,7 +92,7 @@ def _release(project: Project, step: ReleaseStep, name: str) -> str:
 
 
 def render(project: Project) -> dict[str, str]:
-    name = prefix(project)
+    name = project.slug
     files = {f"{name}-{p.name}.service": _service(project, p, name) for p in project.processes}
     if project.release:
         files[f"{name}-{project.release.name}.service"] = _release(project, project.release, name)
