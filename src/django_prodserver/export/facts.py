@@ -16,7 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -119,42 +119,42 @@ def drain_seconds(process: ProcessConfig) -> int:
 
 def process_facts(process: ProcessConfig) -> ProcessFacts:
     resolved = load_backend(process).resolve()
-    role: Role = "web" if resolved.serving is not None else "worker"
     listen = resolved.serving.listen if resolved.serving else ()
-    port = listen[0][1] if listen else None
     budget, budget_why = graceful_budget()
-    drain = drain_seconds(process)
-    stop = drain + budget + STOP_MARGIN_SECONDS
-    signal_why = "STOP_SIGNAL" if "STOP_SIGNAL" in process.raw else "the default"
-    lines = [
-        f"{process.name}: {role} process, {resolved.program} ({process.backend})",
-        f"  stop signal {process.stop_signal.name} ({signal_why}); SIGKILL after {stop} s = "
-        + (f"{drain} s drain + " if drain else "")
-        + f"{budget} s graceful ({budget_why}) + {STOP_MARGIN_SECONDS} s margin",
-        f"  restart {process.restart} (RESTART)",
-    ]
-    if port is not None:
-        lines.append(f"  port {port} (what 'prodserver {process.name} --dry-run' binds)")
-    loopback = bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen)
-    if loopback:
-        lines.append(
-            "  NOTE: it binds only the loopback interface, which a container's published port or a "
-            "platform's router cannot reach; bind 0.0.0.0 there (or leave the address to PORT)"
-        )
-    return ProcessFacts(
+    facts = ProcessFacts(
         name=process.name,
-        role=role,
+        role="web" if resolved.serving is not None else "worker",
         program=resolved.program,
         argv=(*MANAGE, process.name),
         stop_signal=process.stop_signal.name,
         graceful_seconds=budget,
-        drain_seconds=drain,
+        drain_seconds=drain_seconds(process),
         restart=process.restart,
-        port=port,
+        port=listen[0][1] if listen else None,
         tls=bool(resolved.serving and resolved.serving.tls),
-        loopback=loopback,
-        provenance=tuple(lines),
+        loopback=bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen),
+        provenance=(),
     )
+    return replace(facts, provenance=_provenance(process, facts, budget_why))
+
+
+def _provenance(process: ProcessConfig, facts: ProcessFacts, budget_why: str) -> tuple[str, ...]:
+    signal_why = "STOP_SIGNAL" if "STOP_SIGNAL" in process.raw else "the default"
+    drain = f"{facts.drain_seconds} s drain + " if facts.drain_seconds else ""
+    lines = [
+        f"{facts.name}: {facts.role} process, {facts.program} ({process.backend})",
+        f"  stop signal {facts.stop_signal} ({signal_why}); SIGKILL after {facts.stop_seconds} s = "
+        f"{drain}{facts.graceful_seconds} s graceful ({budget_why}) + {STOP_MARGIN_SECONDS} s margin",
+        f"  restart {facts.restart} (RESTART)",
+    ]
+    if facts.port is not None:
+        lines.append(f"  port {facts.port} (what 'prodserver {facts.name} --dry-run' binds)")
+    if facts.loopback:
+        lines.append(
+            "  NOTE: it binds only the loopback interface, which a container's published port or a "
+            "platform's router cannot reach; bind 0.0.0.0 there (or leave the address to PORT)"
+        )
+    return tuple(lines)
 
 
 def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
