@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from export_support import EXAMPLE, example_env, export_example, golden
+from export_support import EXAMPLE, example_env, export_example, export_testproject, golden
 from harness import Child, free_port
 
 HONCHO = Path(sys.executable).with_name("honcho")
@@ -50,3 +50,18 @@ def test_honcho_starts_the_web_line_and_it_serves(tmp_path: Path) -> None:
         assert response.status == 200, child.output
     finally:
         child.kill_group()
+
+
+def test_several_one_shots_are_one_release_line_run_in_settings_order() -> None:
+    command = {"BACKEND": "django_prodserver.backends.command.ManagementCommand", "ONESHOT": True}
+    processes = {
+        "migrate": {**command, "ARGS": ["migrate", "--noinput"]},
+        "web": {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer"},
+        "static": {**command, "ARGS": ["check"]},
+    }
+    result = export_testproject(processes, "procfile")
+    assert result.returncode == 0, result.stderr
+    assert [line for line in result.stdout.splitlines() if not line.startswith("#")] == [
+        "release: python manage.py prodserver migrate static",
+        "web: python manage.py prodserver web",
+    ]
