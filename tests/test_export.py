@@ -110,3 +110,12 @@ def test_check_names_a_file_the_export_no_longer_writes(tmp_path: Path) -> None:
         f"'manage.py prodserver --export procfile --output {out}' and commit the result.\n"
     )
 
+
+def test_a_process_the_checks_reject_is_not_exported(tmp_path: Path) -> None:
+    processes = {"web": {"BACKEND": GUNICORN, "ARGS": {"backlg": 2}}}
+    result = export_testproject(processes, "procfile", "--output", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr == (
+        "CommandError: Process 'web': ARGS key 'backlg' is not a gunicorn option; did you mean 'backlog'?\n"
+    )
+    assert list(tmp_path.iterdir()) == []

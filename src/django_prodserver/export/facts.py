@@ -174,6 +174,9 @@ def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
 def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     """The facts for the named processes (every configured one when none is named)."""
     processes = [conf.get_process(name) for name in dict.fromkeys(names)] if names else conf.all_processes()
+    for process in processes:
+        # A file that starts a process which cannot start helps nobody: refuse what --check would.
+        load_backend(process).validate()
     health = conf.health()
     return Project(
         processes=tuple(process_facts(p) for p in processes if not p.oneshot),
