@@ -37,26 +37,38 @@ def _save(fig: Any, folder: Path, name: str) -> Path:
 
 
 def throughput(payload: dict[str, Any], folder: Path) -> list[Path]:
-    """Requests/s of each side as a share of the in-process ceiling, and p99, per backend."""
+    """Per backend, both sides: CPU per request and requests/s as shares of the in-process
+    ceiling (100 % = the server adds nothing), and p99 latency."""
     results, ceilings = payload["results"], payload["ceilings"]
     names = list(results)
     a, b = results[names[0]]["sides"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, (cpu, rps, p99) = plt.subplots(1, 3, figsize=(13, 3.8))
     if ceilings:
         top = [ceilings[payload["interfaces"][n]] for n in names]
-        shares = {
-            s: [100 * results[n]["rps"][s] / t for n, t in zip(names, top, strict=True)] for s in (a, b)
+        cost = {
+            s: [100 * t["cpu_us"] / results[n]["cpu_us"][s] for n, t in zip(names, top, strict=True)]
+            for s in (a, b)
         }
-        _bars(left, names, shares, "{:.0f}")
-        left.set_ylabel("% of the in-process ceiling")
+        _bars(cpu, names, cost, "{:.0f}")
+        cpu.set_ylabel("% (in-process CPU / server CPU)")
+        cpu.set_title("CPU per request vs in-process, 1 worker", fontsize=10)
+        share = {
+            s: [100 * results[n]["rps"][s] / t["rps"] for n, t in zip(names, top, strict=True)]
+            for s in (a, b)
+        }
+        _bars(rps, names, share, "{:.0f}")
+        rps.set_ylabel("% of in-process requests/s")
     else:
-        _bars(left, names, {s: [results[n]["rps"][s] for n in names] for s in (a, b)}, "{:.0f}")
-        left.set_ylabel("requests/s")
-    left.set_title("requests/s, 1 worker", fontsize=10)
-    _bars(right, names, {s: [results[n]["p99_ms"][s] for n in names] for s in (a, b)}, "{:.1f}")
-    right.set_ylabel("ms")
-    right.set_title("p99 latency, 8 connections", fontsize=10)
-    name = "access-log.png" if payload["mode"] == "access-log" else "throughput.png"
+        _bars(cpu, names, {s: [results[n]["cpu_us"][s] for n in names] for s in (a, b)}, "{:.0f}")
+        cpu.set_ylabel("CPU µs per request")
+        cpu.set_title("CPU per request, 1 worker", fontsize=10)
+        _bars(rps, names, {s: [results[n]["rps"][s] for n in names] for s in (a, b)}, "{:.0f}")
+        rps.set_ylabel("requests/s")
+    rps.set_title("requests/s, 1 worker", fontsize=10)
+    _bars(p99, names, {s: [results[n]["p99_ms"][s] for n in names] for s in (a, b)}, "{:.1f}")
+    p99.set_ylabel("ms")
+    p99.set_title("p99 latency, 8 connections", fontsize=10)
+    name = {"access-log": "access-log.png", "cli": "throughput.png"}.get(payload["mode"], "b-args.png")
     return [_save(fig, folder, name)]
 
 

@@ -1,11 +1,13 @@
 """Requests/s, p99 latency and server CPU per request at one worker: prodserver vs the server's
 own CLI with the same ARGS (or, with --access-log, prodserver's defaults vs the same server with
-its access log off), per web backend, with the app's in-process ceiling as the 100 % mark.
+its access log off; with --b-args, vs those ARGS on top of the defaults), per web backend,
+with the app's in-process ceiling as the 100 % mark.
 
 Run by hand, never in the test suite:
 
     .venv/bin/python benchmarks/web_throughput.py [--backends gunicorn,granian-wsgi|all]
-        [--pairs 3] [--seconds 3] [--connections 8] [--access-log] [--json FILE] [--plot]
+        [--pairs 3] [--seconds 3] [--connections 8] [--access-log | --b-args JSON]
+        [--json FILE] [--plot]
 
 The server tree runs on one core and this process (the load generator, ``loadgen.py``) on
 another. Sides alternate A B, B A, … so drift on a shared machine hits both; each pair gives
@@ -32,15 +34,15 @@ from sides import ACCESS_LOG_OFF, DEFAULT, Side, chosen
 METRICS = ("rps", "p99_ms", "cpu_us")
 
 
-def ceiling(interface: str, seconds: float, cores: common.Cores) -> float:
-    """Requests/s of the app called in-process on the server's core (see ceiling.py)."""
+def ceiling(interface: str, seconds: float, cores: common.Cores) -> dict[str, float]:
+    """Requests/s and CPU µs per request of the app called in-process on the server's core."""
     argv = [sys.executable, str(common.HERE / "ceiling.py"), interface, f"--seconds={seconds}"]
     proc = common.spawn(argv, common.env(), cores, stdout=subprocess.PIPE)
     out, _ = proc.communicate()
     if proc.returncode:
         raise RuntimeError(f"ceiling.py {interface} failed: {common.stderr_of(proc)[-2000:]}")
     common.stop(proc)
-    return float(out)
+    return dict(json.loads(out))
 
 
 def one_side(argv: list[str], environ: dict[str, str], options: argparse.Namespace) -> dict[str, float]:
@@ -66,10 +68,12 @@ def sides_of(side: Side, options: argparse.Namespace) -> dict[str, tuple[list[st
     port = common.free_port()
     ours = common.env(side.processes(port, 1))
     ours["BENCH_PORT"] = str(port)
-    if options.access_log:
-        off = common.env(side.processes(port, 1, ACCESS_LOG_OFF[side.name]))
-        off["BENCH_PORT"] = str(port)
-        return {"defaults": (side.prodserver_argv(), ours), "access log off": (side.prodserver_argv(), off)}
+    if options.access_log or options.b_args:
+        label = "access log off" if options.access_log else "with --b-args"
+        overrides = ACCESS_LOG_OFF[side.name] if options.access_log else json.loads(options.b_args)
+        other = common.env(side.processes(port, 1, overrides))
+        other["BENCH_PORT"] = str(port)
+        return {"defaults": (side.prodserver_argv(), ours), label: (side.prodserver_argv(), other)}
     cli = common.env()
     cli["BENCH_PORT"] = str(port)
     return {"prodserver": (side.prodserver_argv(), ours), "CLI": (side.cli_argv(port, 1), cli)}
@@ -94,16 +98,25 @@ def compare(side: Side, options: argparse.Namespace) -> dict[str, object]:
     return row
 
 
-def report(name: str, side: Side, row: dict[str, Any], ceilings: dict[str, float]) -> None:
+def report(name: str, side: Side, row: dict[str, Any], ceilings: dict[str, dict[str, float]]) -> None:
     a, b = row["sides"]
     rps, p99, cpu = (row[m] for m in METRICS)
     top = ceilings.get(side.interface)
-    share = f" = {100 * rps[a] / top:3.0f} % / {100 * rps[b] / top:3.0f} % of the ceiling" if top else ""
+    share = (
+        f" = {100 * rps[a] / top['rps']:3.0f} % / {100 * rps[b] / top['rps']:3.0f} % of the ceiling"
+        if top
+        else ""
+    )
+    efficiency = (
+        f" = {100 * top['cpu_us'] / cpu[a]:3.0f} % / {100 * top['cpu_us'] / cpu[b]:3.0f} % of the ceiling"
+        if top
+        else ""
+    )
     pairs = ", ".join(f"{r:.2f}" for r in rps["ratios"])
     print(
         f"{name:13} req/s {rps[a]:6.0f} / {rps[b]:6.0f}{share}  ratio {rps['ratio']:.2f} (pairs {pairs})\n"
         f"{'':13} p99 ms {p99[a]:5.1f} / {p99[b]:5.1f}  ratio {p99['ratio']:.2f}   "
-        f"CPU µs/request {cpu[a]:4.0f} / {cpu[b]:4.0f}  ratio {cpu['ratio']:.2f}   ({a} / {b})",
+        f"CPU µs/request {cpu[a]:4.0f} / {cpu[b]:4.0f}{efficiency}  ratio {cpu['ratio']:.2f}   ({a} / {b})",
         flush=True,
     )
 
@@ -116,6 +129,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=0.5, help="unmeasured load before it")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--access-log", action="store_true", help="defaults vs the access log off")
+    parser.add_argument(
+        "--b-args",
+        metavar="JSON",
+        help='prodserver\'s defaults vs these ARGS on top, e.g. \'{"access-log-fmt": "%%(status)d"}\'',
+    )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the in-process ceiling")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
@@ -131,8 +149,11 @@ def main() -> None:
     if not options.no_ceiling:
         for interface in sorted({s.interface for s in selected}):
             ceilings[interface] = ceiling(interface, options.seconds, options.cores)
+            top = ceilings[interface]
             print(
-                f"in-process ceiling ({interface.upper()}): {ceilings[interface]:.0f} requests/s", flush=True
+                f"in-process ceiling ({interface.upper()}): {top['rps']:.0f} requests/s, "
+                f"{top['cpu_us']:.0f} CPU µs/request",
+                flush=True,
             )
     results = {}
     for side in selected:
@@ -141,7 +162,7 @@ def main() -> None:
     payload = {
         "machine": common.machine(),
         "versions": common.versions("django", "django-prodserver", *{s.program for s in selected}),
-        "mode": "access-log" if options.access_log else "cli",
+        "mode": "access-log" if options.access_log else "b-args" if options.b_args else "cli",
         "ceilings": ceilings,
         "interfaces": {s.name: s.interface for s in selected},
         "results": results,
