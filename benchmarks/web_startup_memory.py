@@ -101,7 +101,7 @@ def report(name: str, row: dict[str, Any]) -> None:
     )
     print(
         f"{name:13} start-up s {up['prodserver']:.2f} / {up['CLI']:.2f}  ratio {up['ratio']:.2f}   "
-        f"PSS MiB {pss['prodserver']:5.0f} / {pss['CLI']:5.0f} ({row['workers']} workers)  "
+        f"PSS MiB {pss['prodserver']:5.0f} / {pss['CLI']:5.0f} ({row['workers']} process(es) serving)  "
         f"ratio {pss['ratio']:.2f}   (prodserver / CLI){short}",
         flush=True,
     )
