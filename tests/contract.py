@@ -56,6 +56,9 @@ class WebBackend:
     #: "sync" when prodserver sizes its workers 2 x CPU + 1 (see platform.default_workers).
     sizing: str = "async"
     listen_style: str = "host-port"
+    #: Whether the server writes an access log when ARGS do not ask for one: prodserver
+    #: follows each server's own default (a log line costs gunicorn and granian CPU per request).
+    logs_access: bool = False
 
     @property
     def available(self) -> bool:
@@ -107,12 +110,14 @@ UVICORN = WebBackend(
     "uvicorn",
     asgi=True,
     forks_single_worker=False,
+    logs_access=True,
 )
 UVICORN_WSGI = WebBackend(
     "uvicorn-wsgi",
     "django_prodserver.backends.uvicorn.UvicornWSGIServer",
     "uvicorn",
     forks_single_worker=False,
+    logs_access=True,
 )
 GRANIAN_ASGI = WebBackend(
     "granian-asgi",

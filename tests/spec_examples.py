@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from contract import GRANIAN_ASGI, GRANIAN_WSGI, GUNICORN, UVICORN, UVICORN_WSGI, WAITRESS, WebBackend
 
@@ -33,8 +33,9 @@ class Case:
     args: Mapping[str, str]
     #: Where in the spec (seed file and heading), for the failure message.
     source: str
-    #: Whether the server must write an access-log line for ``GET /`` (None: not checked).
-    access_log: bool | None = True
+    #: Whether the server must write an access-log line for ``GET /``: "default" is the
+    #: server's own default (``WebBackend.logs_access``), None: not checked.
+    access_log: bool | Literal["default"] | None = "default"
     #: Loopback source address → whether X-Forwarded-For/-Proto sent from it must reach Django.
     #: 127.0.0.2 is loopback too, but not in uvicorn's default trusted list (127.0.0.1, ::1).
     forwarded: Mapping[str, bool] = field(default_factory=dict)
@@ -44,6 +45,10 @@ class Case:
     stop_in_flight: bool = False
     #: Extra environment for the child (not ARGS).
     env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def logs_access(self) -> bool | None:
+        return self.backend.logs_access if self.access_log == "default" else self.access_log
 
     @property
     def workers(self) -> int | None:
@@ -245,6 +250,8 @@ ROWS: list[Case] = [
         f"seed {seed} Common ARGS row {key!r}",
         # The documented default "False" means: trust proxy headers from no one.
         forwarded={"127.0.0.1": False, "127.0.0.2": False} if key == "proxy-headers" else {},
+        # The row sets granian's access log itself; elsewhere the server's default holds.
+        access_log=value == "True" if key == "log-access" else "default",
         env=_ROW_ENV,
     )
     for seed, rows, backends in (

@@ -443,7 +443,7 @@ def test_prodserver_check_passes_and_prints_each_command() -> None:
     assert err == ""
     assert out == (
         "System check identified no issues (0 silenced).\n"
-        "web: gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
+        "web: gunicorn --keep-alive=75 --graceful-timeout=25 "
         f"--workers={workers} testproject.wsgi:application\n"
         "site: waitress-serve --port=8081 testproject.wsgi:application\n"
     )

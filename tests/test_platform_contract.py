@@ -279,7 +279,6 @@ def test_the_dry_run_says_where_each_value_came_from() -> None:
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: " ".join(line.split()[1:]) for line in result.stdout.splitlines()[1:]}
     assert rows == {
-        "--access-logfile=-": "default default 'access-logfile'",
         "--keep-alive=75": "default default 'keep-alive'",
         "--graceful-timeout=25": "default default 'graceful-timeout'",
         "--workers=3": "environment environment WEB_CONCURRENCY=3",

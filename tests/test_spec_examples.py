@@ -143,8 +143,8 @@ def test_spec_configuration_serves_and_stops(case: Case, migrated_sqlite: str) -
         else:
             stop_cleanly(child)
         logged = bool(ACCESS_LOG_LINE.search(child.output))
-        if case.access_log is not None and logged != case.access_log:
-            raise child.fail(f"{case.source}: access log expected {'on' if case.access_log else 'off'}")
+        if case.logs_access is not None and logged != case.logs_access:
+            raise child.fail(f"{case.source}: access log expected {'on' if case.logs_access else 'off'}")
 
 
 def test_granian_http2_refuses_http11(migrated_sqlite: str) -> None:

@@ -44,9 +44,9 @@ class _GranianServer(WebServerBackend):
         return {"interface": self.interface}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as granian itself: its log line measured
+        # 29-38 % of CPU per request (benchmarks/README.md), more than a default may cost.
         return {
-            # Granian logs no requests by default; containers expect an access log on stdout.
-            "access-log": True,
             # Granian waits forever for workers to stop; bound it within Kubernetes' 30 s.
             "workers-kill-timeout": platform.GRACEFUL_SECONDS,
         }

@@ -105,9 +105,9 @@ class GunicornServer(WebServerBackend):
         return {"bind": f"0.0.0.0:{port}"}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as gunicorn itself: its log line measured
+        # 1-17 % of CPU per request (benchmarks/README.md), more than a default may cost.
         return {
-            # Access log to stdout, where containers and PaaS collect logs.
-            "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s), so the balancer, not
             # gunicorn, closes idle connections; applies to the gthread and async workers.
             "keep-alive": platform.KEEP_ALIVE_SECONDS,

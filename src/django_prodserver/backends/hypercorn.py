@@ -136,9 +136,9 @@ class HypercornServer(WebServerBackend):
         return {"bind": f"0.0.0.0:{port}"}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as hypercorn itself: gunicorn's and granian's
+        # log lines measured 1-38 % of CPU per request (benchmarks/README.md).
         return {
-            # Hypercorn writes no access log unless told where; containers read stdout.
-            "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s); hypercorn's own 5 s
             # makes the balancer reuse connections hypercorn already closed (502s).
             "keep-alive": platform.KEEP_ALIVE_SECONDS,
