@@ -54,6 +54,28 @@ def error(path: str, args: Any, overrides: Sequence[str] = ()) -> str:
     return str(info.value)
 
 
+DETACHING = (
+    "is refused: it makes gunicorn detach into the background, beyond the reach of prodserver's "
+    "supervisor and of every later stop signal; remove it (the supervisor, systemd or the platform "
+    "keeps the process running)."
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "overrides", "where"),
+    [
+        ({"daemon": True}, (), "ARGS key 'daemon'"),
+        ({"DAEMON": "false"}, (), "ARGS key 'DAEMON'"),
+        (None, ("--daemon",), "command-line option '--daemon'"),
+        ("--workers=2 --daemon", (), "ARGS option '--daemon'"),
+    ],
+)
+def test_options_that_daemonize_are_refused_with_the_reason(
+    args: Any, overrides: Sequence[str], where: str
+) -> None:
+    assert error(GUNICORN, args, overrides) == f"Process 'web': {where} {DETACHING}"
+
+
 # ----- valued options ------------------------------------------------------------------------
 
 

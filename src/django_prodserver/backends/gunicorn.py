@@ -41,6 +41,8 @@ class GunicornServer(WebServerBackend):
     forwarded_option = "forwarded-allow-ips"
     tls_option = "certfile"
     option_groups = (frozenset({"bind"}),)
+    combined_listen_options = frozenset({"bind"})
+    detaching_options = frozenset({"daemon"})
 
     def load_schema(self) -> OptionSchema:
         from gunicorn.config import Config

@@ -57,6 +57,13 @@ class ProgramBackend(BaseProcessBackend):
     #: Options that only make sense together (e.g. host/port): when ARGS or the command line
     #: set any of them, weaker sources (environment, defaults) set none of them.
     option_groups: ClassVar[Sequence[frozenset[str]]] = ()
+    #: Options of a group that name an interface but no port (``host``): set by the user they
+    #: replace only themselves, so ``PORT`` still supplies the port (uvicorn ``{"host":
+    #: "0.0.0.0"}`` listens on ``$PORT``, not 8000).
+    host_options: ClassVar[frozenset[str]] = frozenset()
+    #: Options (normalized names) that make the program detach into the background: out of
+    #: reach of the supervisor and of every later stop signal, so they are refused.
+    detaching_options: ClassVar[frozenset[str]] = frozenset()
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -95,6 +102,12 @@ class ProgramBackend(BaseProcessBackend):
         """
         setting = self.requested.get("config")
         return None if setting is None or is_unset(setting.value) else str(setting.value)
+
+    def with_port(self, setting: Setting, port: Setting) -> Setting | None:
+        """``setting`` (the user's) with the port of ``port`` (the environment's ``PORT``), when
+        ``setting`` names a host without a port in an option that takes both (gunicorn's
+        ``bind: "0.0.0.0"``); None when the user's value has a port of its own."""
+        return None
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -142,6 +155,22 @@ class ProgramBackend(BaseProcessBackend):
             raise OptionError(f"Process {self.name!r}: {where} {self._unknown(key)}")
         return lookup
 
+    def _detaching(self, where: str) -> OptionError:
+        return OptionError(
+            f"Process {self.name!r}: {where} is refused: it makes {self.program} detach into the "
+            "background, beyond the reach of prodserver's supervisor and of every later stop "
+            "signal; remove it (the supervisor, systemd or the platform keeps the process running)."
+        )
+
+    def _refuse_detaching(self, argv: Sequence[str]) -> None:
+        """ARGS given as a string reach the program's parser as they are: look for the same."""
+        for token in argv:
+            if not token.startswith("--"):
+                continue
+            lookup = resolve_key(self.schema, self.aliases, token.partition("=")[0])
+            if lookup is not None and lookup.option.display_name in self.detaching_options:
+                raise self._detaching(f"ARGS option {token!r}")
+
     def _unknown(self, key: str) -> str:
         suggestions = self.schema.suggest(self.aliases.get(normalize_key(key), key))
         hint = (
@@ -152,7 +181,10 @@ class ProgramBackend(BaseProcessBackend):
         return f"is not a {self.program} option; {hint}"
 
     def _setting(self, key: str, value: Any, source: Source, origin: str) -> Setting:
-        lookup = self._lookup(key, origin if source != "ARGS" else "ARGS key " + repr(key))
+        where = origin if source != "ARGS" else "ARGS key " + repr(key)
+        lookup = self._lookup(key, where)
+        if lookup.option.display_name in self.detaching_options:
+            raise self._detaching(where)
         setting = Setting(key, lookup, value, source, origin)
         try:
             setting.argv()
@@ -219,6 +251,7 @@ class ProgramBackend(BaseProcessBackend):
         if raw is None:
             argv = [a for s in settings for a in s.argv()]
         else:
+            self._refuse_detaching(raw)
             argv = [*(a for s in fixed for a in s.argv()), *raw, *(a for s in command_line for a in s.argv())]
         argv += self.positional()
         options = {s.option.dest: s for s in settings}
@@ -253,24 +286,40 @@ class ProgramBackend(BaseProcessBackend):
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
         """Later layers win. Within an option group (e.g. host/port) a value the user set
         (ARGS, command line) or the backend needs owns the whole group: a ``PORT`` from the
-        environment must not add a second address next to the ``bind`` in ARGS."""
+        environment must not add a second address next to the ``bind`` in ARGS. A host alone
+        owns only itself (see ``host_options`` and ``with_port``): the port still comes from
+        ``PORT``."""
         merged: dict[str, Setting] = {}
         for layer in layers:
             for setting in layer:
                 dest = setting.option.dest
                 group = frozenset().union(*(g for g in self.option_groups if dest in g))
+                previous = merged.get(dest)
                 if setting.source in STRONG_SOURCES:
-                    for other in group & merged.keys():
-                        if merged[other].source not in STRONG_SOURCES:
-                            del merged[other]
-                elif any(merged[other].source in STRONG_SOURCES for other in group & merged.keys()):
+                    combined = self._with_environment_port(setting, previous)
+                    if combined is not None:
+                        merged[dest] = combined
+                        continue
+                    if dest not in self.host_options:
+                        for other in group & merged.keys():
+                            if merged[other].source not in STRONG_SOURCES:
+                                del merged[other]
+                elif any(self._owns_group(merged[other]) for other in group & merged.keys()):
                     continue
                 entry = setting
-                previous = merged.get(dest)
                 if previous and setting.option.repeatable and previous.source == setting.source:
                     entry = replace(previous, value=_as_list(previous.value) + _as_list(setting.value))
                 merged[dest] = entry
         return list(merged.values())
+
+    def _owns_group(self, setting: Setting) -> bool:
+        return setting.source in STRONG_SOURCES and setting.option.dest not in self.host_options
+
+    def _with_environment_port(self, setting: Setting, previous: Setting | None) -> Setting | None:
+        # The environment sets a listening option only from PORT.
+        if previous is None or previous.source != "environment":
+            return None
+        return self.with_port(setting, previous)
 
     # ----- hooks that shape the resolved value ---------------------------------------------
 

@@ -202,6 +202,7 @@ class UWSGIServer(WebServerBackend):
     workers_option = "processes"
     tls_option = "https-socket"
     option_groups = (LISTEN_OPTIONS,)
+    detaching_options = frozenset({"daemonize", "daemonize2"})
 
     def binary(self) -> str:
         binary = uwsgi_binary()
