@@ -65,6 +65,8 @@ class Resolved:
     serving: Serving | None = None
     #: One line for each choice prodserver made on the user's behalf, printed at start.
     notes: tuple[str, ...] = ()
+    #: Seconds the server keeps serving after SIGTERM while readiness fails (``DRAIN``); 0: off.
+    drain: float = 0.0
 
     def option(self, dest: str | None) -> Setting | None:
         """The final setting of one option, or None when nothing sets it."""
