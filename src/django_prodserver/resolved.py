@@ -73,4 +73,9 @@ class Resolved:
         return self.options.get(dest) if dest else None
 
     def shell_command(self) -> str:
-        return shlex.join(self.command)
+        """The command for people to read (``--list``, ``--dry-run``): secrets masked.
+
+        ``command`` is the exact one, for what runs it (an export)."""
+        from django_prodserver.masking import mask_argv
+
+        return shlex.join(mask_argv(self.command))

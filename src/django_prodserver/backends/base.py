@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
+from django_prodserver.masking import mask_argv
 from django_prodserver.resolved import Kind, Resolved, Row
 
 if TYPE_CHECKING:
@@ -99,7 +100,7 @@ class BaseProcessBackend:
             kind=self.kind,
             argv=argv,
             command=(self.program or type(self).__name__, *argv),
-            rows=tuple(Row(arg, "ARGS", "") for arg in argv),
+            rows=tuple(Row(arg, "ARGS", "") for arg in mask_argv(argv)),
         )
 
     def validate(self) -> None:

@@ -29,6 +29,7 @@ from django_prodserver.args import (
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.importing import is_missing
+from django_prodserver.masking import mask_argv, mask_text, mask_value
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 
@@ -189,7 +190,8 @@ class ProgramBackend(BaseProcessBackend):
         try:
             setting.argv()
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: {origin} = {value!r}: {exc}.") from None
+            shown = mask_value(lookup.option.display_name, value)
+            raise OptionError(f"Process {self.name!r}: {origin} = {shown}: {mask_text(str(exc))}.") from None
         return setting
 
     def _dict_args(self) -> Mapping[str, Any] | None:
@@ -277,7 +279,7 @@ class ProgramBackend(BaseProcessBackend):
         try:
             parsed = parse_overrides(self.overrides, takes_value)
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: command line: {exc}.") from None
+            raise OptionError(f"Process {self.name!r}: command line: {mask_text(str(exc))}.") from None
         return [
             self._setting(key, value, "command line", f"command-line option {token!r}")
             for key, value, token in parsed
@@ -333,7 +335,11 @@ class ProgramBackend(BaseProcessBackend):
 
     def rows(self, resolved: Resolved) -> list[Row]:
         return [
-            Row(" ".join(s.argv()) or f"(off) {s.option.display_name}", s.source, s.origin)
+            Row(
+                " ".join(mask_argv(s.argv())) or f"(off) {s.option.display_name}",
+                s.source,
+                mask_text(s.origin),
+            )
             for s in resolved.options.values()
         ]
 
@@ -378,11 +384,14 @@ class ProgramBackend(BaseProcessBackend):
             try:
                 self.parse([*fixed, *setting.argv(), *positional])
             except ParserRejected as exc:
+                shown = mask_value(setting.option.display_name, setting.value)
                 return OptionError(
-                    f"Process {self.name!r}: {setting.origin} = {setting.value!r} is rejected by "
-                    f"{self.program}: {exc}"
+                    f"Process {self.name!r}: {mask_text(setting.origin)} = {shown} is rejected by "
+                    f"{self.program}: {mask_text(str(exc))}"
                 )
-        return OptionError(f"Process {self.name!r}: {self.program} rejects the options: {error}")
+        return OptionError(
+            f"Process {self.name!r}: {self.program} rejects the options: {mask_text(str(error))}"
+        )
 
     def prep_server_args(self) -> list[str]:
         return list(self.resolve().argv)
