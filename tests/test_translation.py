@@ -76,6 +76,19 @@ def test_options_that_daemonize_are_refused_with_the_reason(
     assert error(GUNICORN, args, overrides) == f"Process 'web': {where} {DETACHING}"
 
 
+@pytest.mark.parametrize(
+    ("args", "cmd_args", "where"),
+    [("--workers=2 -D", "", "ARGS option '-D'"), (None, "--daemon", "GUNICORN_CMD_ARGS option 'daemon'")],
+)
+def test_daemonizing_where_no_key_names_it_is_refused_too(
+    args: Any, cmd_args: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", cmd_args)
+    with pytest.raises(OptionError) as info:
+        backend(GUNICORN, args).validate()
+    assert str(info.value) == f"Process 'web': {where} {DETACHING}"
+
+
 # ----- valued options ------------------------------------------------------------------------
 
 

@@ -93,6 +93,11 @@ class GunicornServer(WebServerBackend):
 
     def validate_resolved(self, resolved: Resolved) -> None:
         super().validate_resolved(resolved)
+        # What the key checks cannot see: the short -D in raw ARGS, and GUNICORN_CMD_ARGS.
+        if self.environment_options.get("daemon") == "True":
+            raise self._detaching("GUNICORN_CMD_ARGS option 'daemon'")
+        if parsed_options(list(resolved.argv)).get("daemon") == "True":
+            raise self._detaching("ARGS option '-D'")
         try:
             load_worker_class(self.worker_class)
         except WorkerClassError as exc:

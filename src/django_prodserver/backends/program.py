@@ -65,6 +65,8 @@ class ProgramBackend(BaseProcessBackend):
     #: Options (normalized names) that make the program detach into the background: out of
     #: reach of the supervisor and of every later stop signal, so they are refused.
     detaching_options: ClassVar[frozenset[str]] = frozenset()
+    #: Their short spellings, which only raw ARGS (a string or list) can use (uWSGI's ``-d``).
+    detaching_short_flags: ClassVar[frozenset[str]] = frozenset()
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -166,6 +168,8 @@ class ProgramBackend(BaseProcessBackend):
     def _refuse_detaching(self, argv: Sequence[str]) -> None:
         """ARGS given as a string reach the program's parser as they are: look for the same."""
         for token in argv:
+            if token.partition("=")[0] in self.detaching_short_flags:
+                raise self._detaching(f"ARGS option {token!r}")
             if not token.startswith("--"):
                 continue
             lookup = resolve_key(self.schema, self.aliases, token.partition("=")[0])

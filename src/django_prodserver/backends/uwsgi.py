@@ -203,6 +203,7 @@ class UWSGIServer(WebServerBackend):
     tls_option = "https-socket"
     option_groups = (LISTEN_OPTIONS,)
     detaching_options = frozenset({"daemonize", "daemonize2"})
+    detaching_short_flags = frozenset({"-d"})
 
     def binary(self) -> str:
         binary = uwsgi_binary()
