@@ -1,6 +1,6 @@
 """Drain before stop (``DRAIN``): after SIGTERM readiness fails while requests are still served.
 
-Real servers, real signals: gunicorn with several forked workers, uvicorn and granian. A
+Real servers, real signals: every web backend, with two workers where it has them. A
 long drain is ended by a second SIGTERM (which starts the graceful stop at once), so the
 tests wait on events, never on the clock; a short one shows the drain ends by itself.
 """
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from contract import BY_ID, WEB_BACKENDS, WebBackend
 from django_prodserver.conf import parse_process
 from django_prodserver.errors import ConfigurationError
 from django_prodserver.loading import load_backend
@@ -25,22 +26,13 @@ SETTINGS = {
     "PRODSERVER_HEALTH": {"READY_CHECKS": []},
 }
 GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
-SERVERS = {
-    "gunicorn": (GUNICORN, lambda port: {"bind": f"127.0.0.1:{port}", "workers": 3}),
-    "uvicorn": (
-        "django_prodserver.backends.uvicorn.UvicornServer",
-        lambda port: {"host": "127.0.0.1", "port": port, "workers": 1},
-    ),
-    "granian": (
-        "django_prodserver.backends.granian.GranianASGIServer",
-        lambda port: {"host": "127.0.0.1", "port": port, "workers": 2},
-    ),
-}
 
 
-def draining_web(server: str, port: int, drain: float) -> dict[str, Any]:
-    path, args = SERVERS[server]
-    return {"web": {"BACKEND": path, "ARGS": args(port), "DRAIN": drain}}
+def draining_web(backend: WebBackend, port: int, drain: float) -> dict[str, Any]:
+    args = backend.listen_args("127.0.0.1", port)
+    if backend.workers:
+        args[backend.workers] = 2  # several workers (forked or spawned) must all say it
+    return {"web": {"BACKEND": backend.path, "ARGS": args, "DRAIN": drain}}
 
 
 def status(url: str) -> int:
@@ -54,11 +46,11 @@ def every_worker_says(child: Child, url: str, expected: int, answers: int = 12) 
         raise child.fail(f"GET {url}: {seen}, expected only {expected}")
 
 
-@pytest.mark.parametrize("server", list(SERVERS))
-def test_after_sigterm_readiness_fails_while_requests_are_served(server: str) -> None:
+@pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
+def test_after_sigterm_readiness_fails_while_requests_are_served(backend: WebBackend) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with prodserver("web", processes=draining_web(server, port, 120), settings=SETTINGS) as child:
+    with prodserver("web", processes=draining_web(backend, port, 120), settings=SETTINGS) as child:
         child.wait_http(f"{base}/")
         every_worker_says(child, f"{base}/readyz/", 200)
         child.send(signal.SIGTERM)
@@ -74,7 +66,7 @@ def test_after_sigterm_readiness_fails_while_requests_are_served(server: str) ->
 def test_the_drain_ends_by_itself_then_the_server_stops_gracefully() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with prodserver("web", processes=draining_web("uvicorn", port, 0.5), settings=SETTINGS) as child:
+    with prodserver("web", processes=draining_web(BY_ID["uvicorn"], port, 0.5), settings=SETTINGS) as child:
         child.wait_http(f"{base}/readyz/")
         child.send(signal.SIGTERM)
         exits_cleanly(child)
@@ -84,7 +76,7 @@ def test_the_drain_ends_by_itself_then_the_server_stops_gracefully() -> None:
 def test_a_killed_shim_still_stops_the_server() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    with prodserver("web", processes=draining_web("gunicorn", port, 120), settings=SETTINGS) as child:
+    with prodserver("web", processes=draining_web(BY_ID["gunicorn"], port, 120), settings=SETTINGS) as child:
         child.wait_http(f"{base}/")
         child.send(signal.SIGKILL)
         # The server was told to stop (die-with-parent SIGTERM), so nothing keeps the port.
