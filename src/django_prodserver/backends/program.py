@@ -56,7 +56,8 @@ class ProgramBackend(BaseProcessBackend):
     #: Names the spec documents that differ from the program's own (normalized key → real key).
     aliases: ClassVar[Mapping[str, str]] = {}
     #: Options that only make sense together (e.g. host/port): when ARGS or the command line
-    #: set any of them, weaker sources (environment, defaults) set none of them.
+    #: set any of them (but a host alone, see ``host_options``), weaker sources (environment,
+    #: defaults) set none of them.
     option_groups: ClassVar[Sequence[frozenset[str]]] = ()
     #: Options of a group that name an interface but no port (``host``): set by the user they
     #: replace only themselves, so ``PORT`` still supplies the port (uvicorn ``{"host":

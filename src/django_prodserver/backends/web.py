@@ -30,6 +30,8 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
     #: The option naming a TLS certificate: when set, the server terminates TLS itself.
     tls_option: ClassVar[str | None] = None
     host_options: ClassVar[frozenset[str]] = frozenset({"host"})
+    #: Options (dests) whose value is "host:port"; a host alone there takes its port from PORT.
+    combined_listen_options: ClassVar[frozenset[str]] = frozenset()
 
     def serves(self) -> Literal["wsgi", "asgi"]:
         """Which application the process serves; gunicorn decides by its worker class."""
@@ -72,9 +74,6 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
             value=combined[0] if isinstance(setting.value, str) else combined,
             origin=f"{setting.origin} + {port.origin}",
         )
-
-    #: Options (dests) whose value is "host:port"; a host alone there takes its port from PORT.
-    combined_listen_options: ClassVar[frozenset[str]] = frozenset()
 
     def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
         found: dict[str, EnvValue] = {}
