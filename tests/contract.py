@@ -82,6 +82,14 @@ class WebBackend:
     def listen_args(self, host: str, port: int) -> dict[str, Any]:
         return dict(LISTEN_STYLES[self.listen_style](host, port))
 
+    def host_args(self, host: str) -> dict[str, Any] | None:
+        """ARGS naming only the interface to listen on; None where the program has no such form
+        (uWSGI reads an ``http-socket`` without a port as a Unix socket path)."""
+        if self.listen_style == "http-socket":
+            return None
+        key = {"bind": "bind", "host-port": "host", "daphne": "bind"}[self.listen_style]
+        return {key: host}
+
     def listen_override(self, host: str, port: int) -> list[str]:
         return [f"--{key}={value}" for key, value in self.listen_args(host, port).items()]
 

@@ -136,6 +136,24 @@ def test_own_master_start_hooks_keep_the_sigterm_mapping() -> None:
             "/nonexistent/uwsgi.ini failed: No such file or directory",
         ),
         (
+            {"daemonize": "/tmp/uwsgi.log"},
+            "Process 'web': ARGS key 'daemonize' is refused: it makes uwsgi detach into the background, "
+            "beyond the reach of prodserver's supervisor and of every later stop signal; remove it (the "
+            "supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
+            "--http-socket=127.0.0.1:0 --daemonize2=/tmp/uwsgi.log",
+            "Process 'web': ARGS option '--daemonize2=/tmp/uwsgi.log' is refused: it makes uwsgi detach "
+            "into the background, beyond the reach of prodserver's supervisor and of every later stop "
+            "signal; remove it (the supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
+            ["--http-socket=127.0.0.1:0", "-d", "/tmp/uwsgi.log"],
+            "Process 'web': ARGS option '-d' is refused: it makes uwsgi detach into the background, "
+            "beyond the reach of prodserver's supervisor and of every later stop signal; remove it (the "
+            "supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
             "--master=1 --http-socket=127.0.0.1:0",
             "Process 'web': uwsgi rejects the options: option '--master' doesn't allow an argument",
         ),

@@ -182,10 +182,11 @@ def test_celery_bad_value_quotes_celery() -> None:
     )
 
 
-def test_celery_detach_is_not_offered() -> None:
+def test_celery_detach_is_refused_with_the_reason() -> None:
     assert error("worker", celery(ARGS={"detach": True})) == (
-        "Process 'worker': ARGS key 'detach' is not a celery worker option; see 'celery worker --help' "
-        "for its options."
+        "Process 'worker': ARGS key 'detach' is refused: it makes celery worker detach into the "
+        "background, beyond the reach of prodserver's supervisor and of every later stop signal; "
+        "remove it (the supervisor, systemd or the platform keeps the process running)."
     )
 
 

@@ -59,6 +59,8 @@ class ProcessConfig:
     oneshot: bool = False
     warmup: WarmupConfig | None = None
     shutdown: ShutdownMode | None = None
+    #: Seconds a web server keeps serving after SIGTERM with readiness failing (draining.py).
+    drain: float = 0.0
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def setting_path(self, key: str | None = None) -> str:
@@ -132,6 +134,22 @@ def _parse_warmup(name: str, value: Any) -> WarmupConfig | None:
     return WarmupConfig(urls=tuple(urls), on_error=on_error, host=host)
 
 
+#: Longest DRAIN: load balancers notice a failing probe within seconds, not minutes.
+DRAIN_MAX_SECONDS = 300
+
+
+def _parse_drain(name: str, value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= DRAIN_MAX_SECONDS:
+        raise ConfigurationError(
+            f"{SETTING}[{name!r}]['DRAIN'] = {value!r} is not a number of seconds; use a number from "
+            f"0 (off) to {DRAIN_MAX_SECONDS}, e.g. 10 (a little more than your load balancer's probe "
+            "period times its failure threshold)."
+        )
+    return float(value)
+
+
 def parse_process(name: str, entry: Any) -> ProcessConfig:
     if not isinstance(entry, Mapping):
         raise ConfigurationError(
@@ -172,6 +190,7 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         oneshot=bool(entry.get("ONESHOT", False)),
         warmup=_parse_warmup(name, entry.get("WARMUP")),
         shutdown=shutdown,
+        drain=_parse_drain(name, entry.get("DRAIN")),
         raw=dict(entry),
     )
 

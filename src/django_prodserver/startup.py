@@ -25,4 +25,10 @@ def start(backend: BaseProcessBackend, stderr: Any) -> None:
     # and from touching (and so copying) those pages after the server forks.
     gc.collect()
     gc.freeze()
+    drain = backend.resolve().drain
+    if drain:
+        from django_prodserver.draining import hold_stop_signal
+
+        # Returns in a child that becomes the server; this process holds SIGTERM for it.
+        hold_stop_signal(drain, backend.name, stderr)
     backend.start_server(*argv)

@@ -91,6 +91,7 @@ class _CeleryBackend(WorkerBackend):
     distribution = "Celery"
     #: The ``celery`` subcommand this backend runs.
     subcommand: ClassVar[str] = ""
+    detaching_options = frozenset({"detach"})
 
     _app: Celery | None = None
 
@@ -113,8 +114,7 @@ class _CeleryBackend(WorkerBackend):
         return command
 
     def load_schema(self) -> OptionSchema:
-        # --detach would daemonize and leave the supervisor (or the platform) nothing to watch.
-        return from_click(self.program, self.click_command(), skip={"detach"})
+        return from_click(self.program, self.click_command())
 
     def comma_separated(self) -> set[str]:
         from celery.bin.base import CommaSeparatedList

@@ -32,6 +32,8 @@ class GunicornServer(WebServerBackend):
     forwarded_option = "forwarded-allow-ips"
     tls_option = "certfile"
     option_groups = (frozenset({"bind"}),)
+    combined_listen_options = frozenset({"bind"})
+    detaching_options = frozenset({"daemon"})
 
     def load_schema(self) -> OptionSchema:
         from gunicorn.config import Config
@@ -82,6 +84,11 @@ class GunicornServer(WebServerBackend):
 
     def validate_resolved(self, resolved: Resolved) -> None:
         super().validate_resolved(resolved)
+        # What the key checks cannot see: the short -D in raw ARGS, and GUNICORN_CMD_ARGS.
+        if self.environment_options.get("daemon") == "True":
+            raise self._detaching("GUNICORN_CMD_ARGS option 'daemon'")
+        if parsed_options(list(resolved.argv)).get("daemon") == "True":
+            raise self._detaching("ARGS option '-D'")
         try:
             load_worker_class(self.worker_class)
         except WorkerClassError as exc:

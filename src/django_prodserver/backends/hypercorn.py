@@ -128,6 +128,7 @@ class HypercornServer(WebServerBackend):
     interface = "asgi"
     tls_option = "certfile"
     option_groups = (frozenset({"binds"}),)
+    combined_listen_options = frozenset({"binds"})
 
     def load_schema(self) -> OptionSchema:
         return from_argparse("hypercorn", hypercorn_parser())

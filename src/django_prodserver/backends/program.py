@@ -30,6 +30,7 @@ from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.backends.layers import merge
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.importing import is_missing
+from django_prodserver.masking import mask_argv, mask_text, mask_value
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 
@@ -52,8 +53,18 @@ class ProgramBackend(BaseProcessBackend):
     #: Names the spec documents that differ from the program's own (normalized key → real key).
     aliases: ClassVar[Mapping[str, str]] = {}
     #: Options that only make sense together (e.g. host/port): when ARGS or the command line
-    #: set any of them, weaker sources (environment, defaults) set none of them.
+    #: set any of them (but a host alone, see ``host_options``), weaker sources (environment,
+    #: defaults) set none of them.
     option_groups: ClassVar[Sequence[frozenset[str]]] = ()
+    #: Options of a group that name an interface but no port (``host``): set by the user they
+    #: replace only themselves, so ``PORT`` still supplies the port (uvicorn ``{"host":
+    #: "0.0.0.0"}`` listens on ``$PORT``, not 8000).
+    host_options: ClassVar[frozenset[str]] = frozenset()
+    #: Options (normalized names) that make the program detach into the background: out of
+    #: reach of the supervisor and of every later stop signal, so they are refused.
+    detaching_options: ClassVar[frozenset[str]] = frozenset()
+    #: Their short spellings, which only raw ARGS (a string or list) can use (uWSGI's ``-d``).
+    detaching_short_flags: ClassVar[frozenset[str]] = frozenset()
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -92,6 +103,12 @@ class ProgramBackend(BaseProcessBackend):
         """
         setting = self.requested.get("config")
         return None if setting is None or is_unset(setting.value) else str(setting.value)
+
+    def with_port(self, setting: Setting, port: Setting) -> Setting | None:
+        """``setting`` (the user's) with the port of ``port`` (the environment's ``PORT``), when
+        ``setting`` names a host without a port in an option that takes both (gunicorn's
+        ``bind: "0.0.0.0"``); None when the user's value has a port of its own."""
+        return None
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -139,6 +156,24 @@ class ProgramBackend(BaseProcessBackend):
             raise OptionError(f"Process {self.name!r}: {where} {self._unknown(key)}")
         return lookup
 
+    def _detaching(self, where: str) -> OptionError:
+        return OptionError(
+            f"Process {self.name!r}: {where} is refused: it makes {self.program} detach into the "
+            "background, beyond the reach of prodserver's supervisor and of every later stop "
+            "signal; remove it (the supervisor, systemd or the platform keeps the process running)."
+        )
+
+    def _refuse_detaching(self, argv: Sequence[str]) -> None:
+        """ARGS given as a string reach the program's parser as they are: look for the same."""
+        for token in argv:
+            if token.partition("=")[0] in self.detaching_short_flags:
+                raise self._detaching(f"ARGS option {token!r}")
+            if not token.startswith("--"):
+                continue
+            lookup = resolve_key(self.schema, self.aliases, token.partition("=")[0])
+            if lookup is not None and lookup.option.display_name in self.detaching_options:
+                raise self._detaching(f"ARGS option {token!r}")
+
     def _unknown(self, key: str) -> str:
         suggestions = self.schema.suggest(self.aliases.get(normalize_key(key), key))
         hint = (
@@ -149,12 +184,16 @@ class ProgramBackend(BaseProcessBackend):
         return f"is not a {self.program} option; {hint}"
 
     def _setting(self, key: str, value: Any, source: Source, origin: str) -> Setting:
-        lookup = self._lookup(key, origin if source != "ARGS" else "ARGS key " + repr(key))
+        where = origin if source != "ARGS" else "ARGS key " + repr(key)
+        lookup = self._lookup(key, where)
+        if lookup.option.display_name in self.detaching_options:
+            raise self._detaching(where)
         setting = Setting(key, lookup, value, source, origin)
         try:
             setting.argv()
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: {origin} = {value!r}: {exc}.") from None
+            shown = mask_value(lookup.option.display_name, value)
+            raise OptionError(f"Process {self.name!r}: {origin} = {shown}: {mask_text(str(exc))}.") from None
         return setting
 
     def _dict_args(self) -> Mapping[str, Any] | None:
@@ -205,6 +244,7 @@ class ProgramBackend(BaseProcessBackend):
         if raw is None:
             argv = [a for s in settings for a in s.argv()]
         else:
+            self._refuse_detaching(raw)
             argv = [*(a for s in fixed for a in s.argv()), *raw, *(a for s in command_line for a in s.argv())]
         argv += self.positional()
         options = {s.option.dest: s for s in settings}
@@ -246,14 +286,22 @@ class ProgramBackend(BaseProcessBackend):
         try:
             parsed = parse_overrides(self.overrides, takes_value)
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: command line: {exc}.") from None
+            raise OptionError(f"Process {self.name!r}: command line: {mask_text(str(exc))}.") from None
         return [
             self._setting(key, value, "command line", f"command-line option {token!r}")
             for key, value, token in parsed
         ]
 
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
-        return merge(layers, self.option_groups)
+        """Later layers win; see :func:`layers.merge`. A host alone owns only itself (see
+        ``host_options`` and ``with_port``): the port still comes from ``PORT``."""
+        return merge(layers, self.option_groups, self.host_options, self._with_environment_port)
+
+    def _with_environment_port(self, setting: Setting, previous: Setting | None) -> Setting | None:
+        # The environment sets a listening option only from PORT.
+        if previous is None or previous.source != "environment":
+            return None
+        return self.with_port(setting, previous)
 
     # ----- hooks that shape the resolved value ---------------------------------------------
 
@@ -267,7 +315,11 @@ class ProgramBackend(BaseProcessBackend):
 
     def rows(self, resolved: Resolved) -> list[Row]:
         return [
-            Row(" ".join(s.argv()) or f"(off) {s.option.display_name}", s.source, s.origin)
+            Row(
+                " ".join(mask_argv(s.argv())) or f"(off) {s.option.display_name}",
+                s.source,
+                mask_text(s.origin),
+            )
             for s in resolved.options.values()
         ]
 
@@ -311,11 +363,14 @@ class ProgramBackend(BaseProcessBackend):
             try:
                 self.parse([*fixed, *setting.argv(), *positional])
             except ParserRejected as exc:
+                shown = mask_value(setting.option.display_name, setting.value)
                 return OptionError(
-                    f"Process {self.name!r}: {setting.origin} = {setting.value!r} is rejected by "
-                    f"{self.program}: {exc}"
+                    f"Process {self.name!r}: {mask_text(setting.origin)} = {shown} is rejected by "
+                    f"{self.program}: {mask_text(str(exc))}"
                 )
-        return OptionError(f"Process {self.name!r}: {self.program} rejects the options: {error}")
+        return OptionError(
+            f"Process {self.name!r}: {self.program} rejects the options: {mask_text(str(error))}"
+        )
 
     def prep_server_args(self) -> list[str]:
         return list(self.resolve().argv)

@@ -196,6 +196,8 @@ class UWSGIServer(WebServerBackend):
     workers_option = "processes"
     tls_option = "https-socket"
     option_groups = (LISTEN_OPTIONS,)
+    detaching_options = frozenset({"daemonize", "daemonize2"})
+    detaching_short_flags = frozenset({"-d"})
 
     def binary(self) -> str:
         binary = uwsgi_binary()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import getopt
 import re
 import signal
+import time
 from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
+from django_prodserver import platform
 from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends._addresses import tcp_address
 from django_prodserver.backends._parsers import ParserRejected
@@ -36,6 +38,29 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     # Waitress stops its loop on KeyboardInterrupt/SystemExit and then lets the request
     # threads finish; without this SIGTERM kills it mid-request.
     raise SystemExit(0)
+
+
+def graceful_dispatcher(seconds: float) -> Any:
+    """Waitress' thread pool, stopping as every other backend does: work in flight gets ``seconds``.
+
+    Waitress' own shutdown gives running requests 5 s (a hard-coded default of
+    ``ThreadedTaskDispatcher.shutdown``) and cancels the accepted ones still queued. This one
+    first lets the queue empty and the running requests finish, within the budget, then
+    stops the threads.
+    """
+    from waitress.task import ThreadedTaskDispatcher
+
+    class GracefulDispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
+        def shutdown(self, cancel_pending: bool = True, timeout: float = seconds) -> bool:
+            deadline = time.monotonic() + timeout
+            with self.lock:
+                # active_count: threads running a task (idle ones wait on queue_cv).
+                while (self.queue or self.active_count > 0) and time.monotonic() < deadline:
+                    self.thread_exit_cv.wait(0.1)
+            left = max(0.0, deadline - time.monotonic())
+            return bool(super().shutdown(cancel_pending, left))
+
+    return GracefulDispatcher()
 
 
 class WaitressServer(WebServerBackend):
@@ -125,11 +150,19 @@ class WaitressServer(WebServerBackend):
             raise ParserRejected(str(exc)) from None
 
     def run(self, argv: list[str]) -> int:
+        from waitress import serve
+        from waitress.adjustments import Adjustments
         from waitress.runner import run
+
+        def serve_gracefully(app: Any, **kw: Any) -> None:
+            dispatcher = graceful_dispatcher(platform.GRACEFUL_SECONDS)
+            # create_server() starts the pool itself only when it makes the dispatcher.
+            dispatcher.set_thread_count(Adjustments(**kw).threads)
+            serve(app, _dispatcher=dispatcher, **kw)
 
         previous = signal.signal(signal.SIGTERM, _stop)
         try:
-            return run(argv=["waitress-serve", *argv]) or 0
+            return run(argv=["waitress-serve", *argv], _serve=serve_gracefully) or 0
         finally:
             signal.signal(signal.SIGTERM, previous)
 

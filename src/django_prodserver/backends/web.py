@@ -29,6 +29,9 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
     forwarded_option: ClassVar[str | None] = None
     #: The option naming a TLS certificate: when set, the server terminates TLS itself.
     tls_option: ClassVar[str | None] = None
+    host_options: ClassVar[frozenset[str]] = frozenset({"host"})
+    #: Options (dests) whose value is "host:port"; a host alone there takes its port from PORT.
+    combined_listen_options: ClassVar[frozenset[str]] = frozenset()
 
     def serves(self) -> Literal["wsgi", "asgi"]:
         """Which application the process serves; gunicorn decides by its worker class."""
@@ -56,6 +59,21 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         """Options that make the server listen on all interfaces at ``port``."""
         return {"host": "0.0.0.0", "port": port}
+
+    def with_port(self, setting: Setting, port: Setting) -> Setting | None:
+        """For servers whose one option says "host:port" (gunicorn's ``bind``)."""
+        if setting.option.dest not in self.combined_listen_options:
+            return None
+        values = setting.value if isinstance(setting.value, (list, tuple)) else [setting.value]
+        number = str(_as_list(port.value)[0]).rpartition(":")[2]
+        if not values or not all(isinstance(v, str) and host_only(v) for v in values):
+            return None
+        combined = [f"{value}:{number}" for value in values]
+        return replace(
+            setting,
+            value=combined[0] if isinstance(setting.value, str) else combined,
+            origin=f"{setting.origin} + {port.origin}",
+        )
 
     def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
         found: dict[str, EnvValue] = {}
@@ -201,6 +219,18 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
                         "already in use; stop the other server or choose another port "
                         "(ARGS, a command-line override, or PORT)."
                     ) from None
+
+
+def host_only(address: str) -> bool:
+    """``0.0.0.0`` or ``[::]``: an interface without a port (not ``unix:…``, ``fd://…``, ``h:p``)."""
+    text = address.strip()
+    if not text or text.startswith(("unix:", "fd://", "/")):
+        return False
+    return text.endswith("]") if text.startswith("[") else ":" not in text
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _count(value: Any) -> int | None:
