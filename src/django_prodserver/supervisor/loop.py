@@ -20,11 +20,11 @@ from types import FrameType
 from typing import Any, Protocol
 
 from django_prodserver.conf import ProcessConfig, SupervisorConfig
-from django_prodserver.supervisor.manager import Clock, Exited, Manager, Signalled
+from django_prodserver.supervisor.manager import STOP_SIGNALS, Clock, Exited, Manager, Signalled
 from django_prodserver.supervisor.printer import Printer
 from django_prodserver.supervisor.process import Child, reap_any
 
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD)
+HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 #: At most this much output is read from a child that just exited before its exit is shown,
 #: so its last lines come before "web exited with code 1" even when a grandchild keeps writing.
 EXIT_DRAIN = 1024 * 1024
