@@ -6,6 +6,7 @@ in exactly one spot and every error about it reads the same.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import re
@@ -109,7 +110,8 @@ def _parse_signal(name: str, value: Any) -> signal.Signals:
     where = f"{SETTING}[{name!r}]['STOP_SIGNAL'] = {value!r}"
     found: signal.Signals | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        found = signal.Signals._value2member_map_.get(value)  # type: ignore[assignment]
+        with contextlib.suppress(ValueError):
+            found = signal.Signals(value)
     elif isinstance(value, str):
         text = value.upper()
         text = text if text.startswith("SIG") else f"SIG{text}"
