@@ -24,6 +24,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit", type=int, default=None, help="exit with this code after printing")
     parser.add_argument("--ignore", action="append", default=[], help="signal names to ignore")
     parser.add_argument("--grandchild", action="store_true", help="start a sleeper in our group")
+    parser.add_argument("--spam", action="store_true", help="after 'ready', print lines until stopped")
     parser.add_argument(
         "--raw", action="store_true", help="print bytes that are not UTF-8 and a partial line"
     )
@@ -67,6 +68,10 @@ class Chatty(BaseServerBackend):
         if "SIGTERM" not in options.ignore:
             signal.signal(signal.SIGTERM, stop)
         try:
+            number = 0
+            while options.spam:
+                number += 1
+                out.write(f"{name} spam {number} {'.' * 100}\n")
             while True:
                 time.sleep(3600)
         except _Stop as stopped:

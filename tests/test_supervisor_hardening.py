@@ -1,0 +1,103 @@
+"""The supervisor under real platforms' conditions (issue 12), with real processes and signals.
+
+A stdout nobody reads, a platform that signals every process of the group, SIGQUIT: each test
+here hung the supervisor, killed a child's work or left children unsupervised before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import signal
+import subprocess
+import sys
+import termios
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from harness import MANAGE, TESTS_DIR, child_env, prodserver
+from test_supervisor import assert_no_orphans, chatty, running, started
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux pipes and /proc")
+
+F_GETPIPE_SZ = 1032
+
+
+def poll(what: str, condition: Callable[[], object], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}: not within {timeout}s"
+        time.sleep(0.05)
+
+
+def _unread(fd: int) -> int:
+    return int.from_bytes(fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def start_into_pipe(
+    names: list[str], processes: dict[str, Any], settings: dict[str, Any]
+) -> tuple[subprocess.Popen[bytes], int]:
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        [sys.executable, str(MANAGE), "prodserver", *names],
+        stdin=subprocess.DEVNULL,
+        stdout=write_end,
+        stderr=write_end,
+        env=child_env(processes, settings),
+        cwd=str(TESTS_DIR),
+        start_new_session=True,
+    )
+    os.close(write_end)
+    return proc, read_end
+
+
+def test_a_stalled_stdout_never_stops_supervision() -> None:
+    """Docker's blocking log mode behind a stuck driver, or ``| less`` paused: SIGTERM still works."""
+    processes = {"spam": chatty("--spam"), "idle": chatty()}
+    settings = {"PRODSERVER_SUPERVISOR": {"SHUTDOWN_TIMEOUT": 5}}
+    proc, read_end = start_into_pipe(["spam", "idle"], processes, settings)
+    try:
+        seen = b""
+
+        def both_ready() -> bool:
+            nonlocal seen
+            seen += os.read(read_end, 65536)
+            return b"spam   | ready" in seen and b"idle   | ready" in seen
+
+        poll("both children ready", both_ready)
+        # From here on nobody reads: the pipe fills up and stays full.
+        capacity = fcntl.fcntl(read_end, F_GETPIPE_SZ)
+        poll("the pipe full", lambda: _unread(read_end) >= capacity - 4096)
+        children = [int(pid) for pid in re.findall(rb"started \(pid (\d+)\)", seen)]
+        assert len(children) == 2, seen
+        os.kill(proc.pid, signal.SIGTERM)
+        began = time.monotonic()
+        assert proc.wait(20) == 0
+        assert time.monotonic() - began < 5 + 5
+        poll("children gone", lambda: not any(running(pid) for pid in children), 10)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        os.close(read_end)
+
+
+def test_sigquit_stops_every_child_instead_of_leaving_them_unsupervised() -> None:
+    processes = {"one": chatty(), "two": chatty(STOP_SIGNAL="SIGINT")}
+    with prodserver("one", "two", processes=processes) as sup:
+        sup.wait_for_line("one    | ready")
+        sup.wait_for_line("two    | ready")
+        children = started(sup, "one") + started(sup, "two")
+        sup.send(signal.SIGQUIT)
+        assert sup.wait(15) == 0, sup.output
+        assert (
+            "system | SIGQUIT received: stopping every process (SIGKILL after 25s; SIGQUIT again to kill now)"
+            in sup.lines
+        )
+        assert "one    | one stopping on SIGTERM" in sup.lines
+        assert_no_orphans(sup, children)
