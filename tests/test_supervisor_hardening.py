@@ -16,6 +16,7 @@ import sys
 import termios
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,4 +101,37 @@ def test_sigquit_stops_every_child_instead_of_leaving_them_unsupervised() -> Non
             in sup.lines
         )
         assert "one    | one stopping on SIGTERM" in sup.lines
+        assert_no_orphans(sup, children)
+
+
+def _pending(pid: int, signum: int) -> bool:
+    """Whether ``signum`` is still waiting to be delivered to ``pid`` (Linux /proc)."""
+    text = Path(f"/proc/{pid}/status").read_text()
+    status = dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+    pending = int(status["SigPnd"], 16) | int(status["ShdPnd"], 16)
+    return bool(pending & (1 << (signum - 1)))
+
+
+def test_a_group_signal_reaches_a_child_twice_and_counts_once(tmp_path: Path) -> None:
+    """Heroku and systemd's KillMode=control-group signal the child too, then we forward ours.
+
+    The child stops like django-tasks' db_worker: a second SIGTERM aborts the running task.
+    """
+    done = tmp_path / "task-done"
+    processes = {"tasks": chatty(f"--drain={done}"), "idle": chatty()}
+    with prodserver("tasks", "idle", processes=processes) as sup:
+        sup.wait_for_line("tasks  | ready")
+        sup.wait_for_line("idle   | ready")
+        [tasks] = started(sup, "tasks")
+        children = [tasks, *started(sup, "idle")]
+        os.kill(tasks, signal.SIGTERM)  # the platform, to every process
+        sup.wait_for_line("tasks  | tasks draining after SIGTERM")
+        sup.send(signal.SIGTERM)  # ... and to the supervisor, which forwards its own
+        sup.wait_for_line(f"system | sending SIGTERM to tasks (pid {tasks})")
+        poll("the forwarded SIGTERM delivered", lambda: not _pending(tasks, signal.SIGTERM))
+        done.touch()
+        assert sup.wait(20) == 0, sup.output
+        assert "tasks  | prodserver: SIGTERM ignored: already stopping" in sup.lines
+        assert "tasks  | tasks finished its task" in sup.lines
+        assert not [line for line in sup.lines if "interrupted" in line], sup.output
         assert_no_orphans(sup, children)

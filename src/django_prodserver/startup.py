@@ -7,10 +7,13 @@ from typing import Any
 
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import ProgramBackend
+from django_prodserver.supervisor import child
 
 
 def start(backend: BaseServerBackend, stderr: Any, *, validated: bool = False) -> None:
     """``validated``: the system checks just validated this process; do not parse it twice."""
+    # Under the supervisor: a repeated stop signal (platform and supervisor both) is one stop.
+    child.install(stop_signal=backend.process.stop_signal if backend.process else None)
     if isinstance(backend, ProgramBackend):
         if not validated:
             backend.validate()

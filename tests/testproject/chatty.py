@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--grandchild", action="store_true", help="start a sleeper in our group")
     parser.add_argument("--spam", action="store_true", help="after 'ready', print lines until stopped")
     parser.add_argument(
+        "--drain",
+        default=None,
+        help="like django-tasks' db_worker: the first stop signal finishes the task (once this file "
+        "exists), a second one interrupts it (exit 1)",
+    )
+    parser.add_argument(
         "--raw", action="store_true", help="print bytes that are not UTF-8 and a partial line"
     )
     return parser
@@ -49,6 +55,9 @@ class Chatty(BaseServerBackend):
                 ]
             )
             out.write(f"grandchild pid={sleeper.pid}\n")
+        if options.drain:
+            _drain_on_stop(name, options.drain)
+            return
         for number in range(1, options.lines + 1):
             out.write(f"{name} line {number}\n")
         if options.flood:
@@ -81,3 +90,27 @@ class Chatty(BaseServerBackend):
 
 class _Stop(Exception):
     pass
+
+
+def _drain_on_stop(name: str, done: str) -> None:
+    out = sys.stdout
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signame = signal.Signals(signum).name
+        if stopping:
+            out.write(f"{name} interrupted by a second {signame}\n")
+            out.flush()
+            raise SystemExit(1)
+        stopping.append(signum)
+        out.write(f"{name} draining after {signame}\n")
+        out.flush()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    out.write(f"ready pid={os.getpid()}\n")
+    out.flush()
+    while not (stopping and os.path.exists(done)):
+        time.sleep(0.05)
+    out.write(f"{name} finished its task\n")
+    out.flush()

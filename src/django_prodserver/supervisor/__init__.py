@@ -57,7 +57,7 @@ def supervise(
         timing,
         printer,
         argv=lambda process: child_argv(process.name, options),
-        env=child_environment(),
+        env=child_environment(shutdown_timeout=timing.shutdown_timeout),
     )
     return loop.run()
 

@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
+from django_prodserver.supervisor.child import MARKER
+
 
 def manage_command(argv0: str | None = None) -> list[str]:
     """How this process was started, for starting ``prodserver NAME`` the same way.
@@ -41,10 +43,15 @@ def child_argv(name: str, options: Mapping[str, Any], argv0: str | None = None) 
     return argv
 
 
-def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(
+    environ: Mapping[str, str] | None = None, shutdown_timeout: float | None = None
+) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
     # Output reaches us line by line instead of in 8 KiB blocks when the program exits.
     env["PYTHONUNBUFFERED"] = "1"
+    if shutdown_timeout is not None:
+        # The child treats a repeated stop signal within this window as the same stop.
+        env[MARKER] = f"{shutdown_timeout:g}"
     return env
 
 
