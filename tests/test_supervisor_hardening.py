@@ -135,3 +135,25 @@ def test_a_group_signal_reaches_a_child_twice_and_counts_once(tmp_path: Path) ->
         assert "tasks  | tasks finished its task" in sup.lines
         assert not [line for line in sup.lines if "interrupted" in line], sup.output
         assert_no_orphans(sup, children)
+
+
+def test_the_platforms_first_sigterm_after_our_own_stop_does_not_kill_a_task(tmp_path: Path) -> None:
+    """A RESTART='never' process exits, so we stop the rest; then the platform stops us: no SIGKILL."""
+    done = tmp_path / "task-done"
+    processes = {
+        "tasks": chatty(f"--drain={done}"),
+        "quitter": chatty("--lines=0", RESTART="never"),
+    }
+    with prodserver("tasks", "quitter", processes=processes) as sup:
+        sup.wait_for_line("tasks   | ready")
+        sup.wait_for_line("quitter | ready")
+        children = started(sup, "tasks") + started(sup, "quitter")
+        os.kill(children[1], signal.SIGTERM)  # it exits 0, and RESTART='never' stops the rest
+        sup.wait_for_line("tasks   | tasks draining after SIGTERM")
+        sup.send(signal.SIGTERM)
+        sup.wait_for_line("system  | SIGTERM received: already stopping")
+        done.touch()
+        assert sup.wait(20) == 0, sup.output
+        assert "tasks   | tasks finished its task" in sup.lines
+        assert not [line for line in sup.lines if line.endswith(("SIGKILL", "now"))], sup.output
+        assert_no_orphans(sup, children)
