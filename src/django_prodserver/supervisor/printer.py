@@ -78,6 +78,8 @@ class Printer:
         self._limit = limit
         self._partial: dict[str, bytes] = {}
         self._queue: collections.deque[tuple[str, bytes]] = collections.deque()
+        #: How much of the first queued chunk is already written.
+        self._offset = 0
         self._queued: dict[str, int] = collections.Counter()
         self._dropped: dict[str, int] = collections.Counter()
         self._warned: set[str] = set()
@@ -147,28 +149,28 @@ class Printer:
         while self.pending:
             name, data = self._queue[0]
             try:
-                written = self.sink.write(data)
+                written = self.sink.write(memoryview(data)[self._offset :])
             except OSError as exc:
                 if exc.errno in GONE:
                     self.broken = True
                     self._queue.clear()
                     return
-                written = len(data)  # ENOSPC, EIO…: these lines are lost, later ones may not be
+                written = len(data) - self._offset  # ENOSPC, EIO…: these lines are lost, not later ones
             if written == 0:
                 return
             self._queued[name] -= written
-            if written < len(data):
-                self._queue[0] = (name, data[written:])
-            else:
+            self._offset += written
+            if self._offset >= len(data):
                 self._queue.popleft()
+                self._offset = 0
 
     def close(self, stall: float = FINAL_STALL) -> None:
         """At exit: write what is left, giving up once the stream has taken nothing for ``stall`` s."""
         last_progress = time.monotonic()
         while self.pending:
-            before = sum(len(data) for _, data in self._queue)
+            before = (len(self._queue), self._offset)
             self.flush()
-            if sum(len(data) for _, data in self._queue) < before:
+            if (len(self._queue), self._offset) != before:
                 last_progress = time.monotonic()
             remaining = last_progress + stall - time.monotonic()
             if remaining <= 0:

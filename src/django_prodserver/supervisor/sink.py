@@ -47,7 +47,7 @@ class Sink:
         events = poller.poll(max(0, int(timeout * 1000)))
         return any(mask & (select.POLLOUT | select.POLLERR | select.POLLHUP) for _, mask in events)
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes | memoryview) -> int:
         """Write what the stream takes now without blocking; bytes written (0: try later).
 
         Raises OSError for a failed write; the caller tells a lost stream (:data:`GONE`)
