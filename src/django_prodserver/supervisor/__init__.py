@@ -3,8 +3,10 @@
 Each process runs as its own child (``manage.py prodserver NAME``), so it is exactly what
 ``prodserver NAME`` runs alone, and a crash of one cannot take the others down.
 :mod:`.manager` decides (restart, backoff, crash loop, one shutdown deadline, exit code),
-:mod:`.loop` feeds it events, :mod:`.process` starts children, :mod:`.printer` prefixes
-their output and :mod:`.policy` holds the rules as plain functions.
+:mod:`.loop` feeds it events (:mod:`.slots` defines them), :mod:`.process` starts children,
+:mod:`.printer` prefixes their output and :mod:`.sink` writes it without blocking,
+:mod:`.policy` holds the rules as plain functions, and :mod:`.child` runs in each child, so a
+stop signal that reaches it twice counts once.
 """
 
 from __future__ import annotations

@@ -11,9 +11,7 @@ fake clock in milliseconds, and the same code then runs real children.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Iterable
 
 from django_prodserver.conf import SUPERVISOR_SETTING as SETTING
 from django_prodserver.conf import ProcessConfig, SupervisorConfig
@@ -24,6 +22,20 @@ from django_prodserver.supervisor.policy import (
     exit_code,
     stopped_cleanly,
 )
+from django_prodserver.supervisor.slots import (
+    Clock,
+    Event,
+    Exited,
+    Handle,
+    Phase,
+    Say,
+    Signalled,
+    Slot,
+    Spawn,
+    signame,
+)
+
+__all__ = ["STOP_SIGNALS", "Clock", "Exited", "Handle", "Manager", "Signalled"]
 
 #: How often we look whether what a dead child left in its process group is gone: those
 #: processes are not our children, so no SIGCHLD tells us. Only while such a group drains.
@@ -33,78 +45,6 @@ GROUP_POLL = 0.05
 KILL_GRACE = 5.0
 #: Signals that stop everything; SIGQUIT too, so that it never leaves the children unsupervised.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
-
-
-class Handle(Protocol):
-    """A started child as the manager sees it; ``pid`` is also its process group id."""
-
-    pid: int
-
-    def send(self, sig: int) -> None: ...
-
-    def signal_group(self, sig: int) -> None: ...
-
-    def group_alive(self) -> bool: ...
-
-
-Spawn = Callable[[ProcessConfig], Handle]
-Clock = Callable[[], float]
-Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Exited:
-    pid: int
-    #: Popen style: the exit status, or -N when killed by signal N.
-    returncode: int
-
-
-@dataclass(frozen=True)
-class Signalled:
-    signum: int
-
-
-Event = Exited | Signalled
-State = Literal["idle", "running", "draining", "done"]
-Phase = Literal["oneshots", "running", "stopping", "finished"]
-
-
-@dataclass
-class Slot:
-    """One configured process across its restarts."""
-
-    config: ProcessConfig
-    state: State = "idle"
-    handle: Handle | None = None
-    started_at: float = 0.0
-    #: Failures in a row (see :func:`~django_prodserver.supervisor.policy.after_exit`).
-    streak: int = 0
-    #: When an idle slot starts again; None: not scheduled.
-    restart_at: float | None = None
-    #: What follows once the group is gone: start again, or stay done.
-    then_restart: bool = False
-    #: We sent the stop signal (shutdown or SIGHUP restart).
-    stopping: bool = False
-    #: SIGHUP: start again as soon as it has stopped.
-    reloading: bool = False
-    #: When the group gets SIGKILL if still there (draining or SIGHUP); None: no deadline.
-    kill_at: float | None = None
-    killed_at: float | None = None
-    #: The leftovers of its group got the stop signal.
-    group_told: bool = False
-    #: Children started for this slot so far; a later start that fails backs off.
-    runs: int = 0
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-
-def _signame(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
 
 
 class Manager:
@@ -322,7 +262,7 @@ class Manager:
                 elif not slot.group_told:
                     self._say(
                         f"{slot.name} left processes running in its group (pgid {handle.pid}); "
-                        f"sending them {_signame(slot.config.stop_signal)}"
+                        f"sending them {signame(slot.config.stop_signal)}"
                     )
                     handle.signal_group(slot.config.stop_signal)
                     slot.group_told = True
@@ -399,12 +339,12 @@ class Manager:
             return
         slot.stopping = True
         slot.handle.send(slot.config.stop_signal)
-        self._say(f"sending {_signame(slot.config.stop_signal)} to {slot.name} (pid {slot.handle.pid})")
+        self._say(f"sending {signame(slot.config.stop_signal)} to {slot.name} (pid {slot.handle.pid})")
 
     def _stop_signal(self, signum: int) -> None:
         if self.phase == "finished":
             return
-        name = _signame(signum)
+        name = signame(signum)
         if self._stop_received:
             self._say(f"{name} received again: killing every process now")
             if self._failure is None:
