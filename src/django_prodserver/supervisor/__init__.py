@@ -49,7 +49,10 @@ def supervise(
     """Run the named processes together until they stop; return the exit status."""
     processes = plan(names, overrides)
     timing = conf.supervisor()
-    stream = stream if stream is not None else sys.stdout.buffer
+    if stream is None:
+        # The printer writes to the file descriptor itself: what print() left goes out first.
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
     colour = use_colour(
         stream, no_color=bool(options.get("no_color")), force_color=bool(options.get("force_color"))
     )
