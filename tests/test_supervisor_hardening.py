@@ -157,3 +157,17 @@ def test_the_platforms_first_sigterm_after_our_own_stop_does_not_kill_a_task(tmp
         assert "tasks   | tasks finished its task" in sup.lines
         assert not [line for line in sup.lines if line.endswith(("SIGKILL", "now"))], sup.output
         assert_no_orphans(sup, children)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing the user needs root")
+def test_a_child_that_changed_its_user_still_stops_when_the_supervisor_is_killed() -> None:
+    """The kernel clears the die-with-parent signal on a change of user (Celery's --uid)."""
+    processes = {"dropped": chatty("--setuid=65534"), "other": chatty()}
+    with prodserver("dropped", "other", processes=processes) as sup:
+        sup.wait_for_line("dropped | ready")
+        sup.wait_for_line("other   | ready")
+        children = started(sup, "dropped") + started(sup, "other")
+        assert Path(f"/proc/{children[0]}").stat().st_uid == 65534
+        os.kill(sup.pid, signal.SIGKILL)
+        assert sup.wait(10) == -signal.SIGKILL
+        assert_no_orphans(sup, children)

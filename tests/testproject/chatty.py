@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ignore", action="append", default=[], help="signal names to ignore")
     parser.add_argument("--grandchild", action="store_true", help="start a sleeper in our group")
     parser.add_argument("--spam", action="store_true", help="after 'ready', print lines until stopped")
+    parser.add_argument("--setuid", type=int, default=None, help="switch to this user (and group) id first")
     parser.add_argument(
         "--drain",
         default=None,
@@ -44,6 +45,9 @@ class Chatty(BaseServerBackend):
         options = _parser().parse_args(args)
         name = self.name
         out = sys.stdout
+        if options.setuid is not None:  # as Celery's --uid does
+            os.setgid(options.setuid)
+            os.setuid(options.setuid)
         for sig in options.ignore:
             signal.signal(signal.Signals[sig], signal.SIG_IGN)
         if options.grandchild:

@@ -15,13 +15,19 @@ SIGKILL from the supervisor, at its deadline or on a second signal it received i
 
 Programs whose signal handling is not Python's (granian's Rust runtime, uWSGI) are not
 covered; docs/supervisor.md tells systemd users to use ``KillMode=mixed``.
+
+Also here: the die-with-parent signal the supervisor sets on each child (Linux
+``PR_SET_PDEATHSIG``) is cleared by the kernel when a process changes its user or group, as
+Celery's ``--uid``/``--gid`` does; we set it again right after such a change.
 """
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 from types import FrameType
@@ -31,6 +37,55 @@ from typing import Any
 MARKER = "PRODSERVER_SUPERVISED"
 
 STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGQUIT})
+
+PR_SET_PDEATHSIG = 1
+#: The calls that change credentials, and so clear the die-with-parent signal (prctl(2)).
+CREDENTIAL_CALLS = (
+    "setuid",
+    "setgid",
+    "seteuid",
+    "setegid",
+    "setreuid",
+    "setregid",
+    "setresuid",
+    "setresgid",
+)
+
+
+def prctl() -> Callable[..., int] | None:
+    """Linux' ``prctl(2)``, or None elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return function
+
+
+def keep_dying_with_parent(sig: int) -> None:
+    """After each change of user or group in this process, set the die-with-parent signal again."""
+    call = prctl()
+    if call is None:
+        return
+    parent = os.getppid()
+    for name in CREDENTIAL_CALLS:
+        original = getattr(os, name, None)
+        if original is not None:
+            setattr(os, name, _rearming(original, call, sig, parent))
+
+
+def _rearming(
+    original: Callable[..., None], call: Callable[..., int], sig: int, parent: int
+) -> Callable[..., None]:
+    def changed(*args: int) -> None:
+        original(*args)
+        call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        if os.getppid() != parent:  # the supervisor died in between
+            os.kill(os.getpid(), sig)
+
+    return changed
+
 
 #: The handler a guarded wrapper stands for, as an attribute of the wrapper.
 _ORIGINAL = "_prodserver_unguarded"
@@ -104,4 +159,5 @@ def install(environ: Mapping[str, str] | None = None, stop_signal: int | None = 
         if callable(current):
             original_signal(signum, guard.wrap(current))
     os.register_at_fork(after_in_child=guard.reset)
+    keep_dying_with_parent(stop_signal or signal.SIGTERM)
     return guard

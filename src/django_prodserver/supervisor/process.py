@@ -8,7 +8,6 @@ whole group: a server master and the workers it forked go together.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from django_prodserver.supervisor.child import MARKER
+from django_prodserver.supervisor.child import MARKER, PR_SET_PDEATHSIG, prctl
 
 
 def manage_command(argv0: str | None = None) -> list[str]:
@@ -61,23 +60,17 @@ def _die_with_parent(sig: int) -> Callable[[], None] | None:
     Set between fork and exec (``prctl(PR_SET_PDEATHSIG)`` survives exec); if we died before
     that, the check of the parent pid catches it.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+    call = prctl()
+    if call is None:
         return None
     parent = os.getpid()
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         if os.getppid() != parent:
             os.kill(os.getpid(), sig)
 
     return preexec
-
-
-PR_SET_PDEATHSIG = 1
 
 
 class Child:
