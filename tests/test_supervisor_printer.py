@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+from pathlib import Path
 
 import pytest
 
@@ -177,3 +178,13 @@ def test_a_passing_write_error_loses_those_lines_only(error: int) -> None:
     printer.feed("web", b"kept\n")
     assert not printer.broken
     assert output(printer) == "web    | kept\n"
+
+
+def test_a_regular_file_takes_everything_at_once(tmp_path: Path) -> None:
+    with (tmp_path / "out.log").open("wb") as stream:
+        printer = Printer(stream, ["web"], limit=1000)
+        for number in range(1000):
+            printer.feed("web", f"line {number}\n".encode())
+        assert not printer.pending
+    lines = (tmp_path / "out.log").read_text().splitlines()
+    assert lines == [f"web    | line {number}" for number in range(1000)]
