@@ -69,3 +69,29 @@ def test_installed_handlers_look_like_the_programs_own_and_forks_start_afresh() 
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+def test_a_signal_the_process_raises_itself_is_not_a_repeat() -> None:
+    """Uvicorn re-raises the stop signal after its shutdown, for the handler it replaced."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        from django_prodserver.supervisor.child import install
+        install()
+        seen = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+        os.kill(os.getpid(), signal.SIGTERM)  # the platform
+        os.kill(os.getpid(), signal.SIGTERM)  # the supervisor: dropped
+        signal.raise_signal(signal.SIGTERM)  # the program itself
+        print(len(seen))
+        """
+    )
+    env = {**os.environ, MARKER: "25"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "2\n",
+        "prodserver: SIGTERM ignored: already stopping\n",
+    )

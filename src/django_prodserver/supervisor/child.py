@@ -100,6 +100,9 @@ class RepeatGuard:
         self._clock = clock
         #: When the first stop signal arrived; None: none yet.
         self.first: float | None = None
+        #: The process is raising a signal at itself (uvicorn re-raises the stop signal after
+        #: its shutdown so the previous handler sees it): that one is not a repeat.
+        self.own = False
 
     def reset(self) -> None:
         """A forked process (a server's new worker) has received nothing yet."""
@@ -111,11 +114,12 @@ class RepeatGuard:
 
         def guarded(signum: int, frame: FrameType | None) -> Any:
             now = self._clock()
-            if self.first is not None and now - self.first < self.window:
+            if not self.own and self.first is not None and now - self.first < self.window:
                 name = signal.Signals(signum).name
                 os.write(2, f"prodserver: {name} ignored: already stopping\n".encode())
                 return None
-            self.first = now
+            if not self.own or self.first is None:
+                self.first = now
             return handler(signum, frame)
 
         setattr(guarded, _ORIGINAL, handler)
@@ -143,6 +147,7 @@ def install(environ: Mapping[str, str] | None = None, stop_signal: int | None = 
     signals = STOP_SIGNALS | ({stop_signal} if stop_signal else set())
     guard = RepeatGuard(window, frozenset(signals))
     original_signal, original_getsignal = signal.signal, signal.getsignal
+    original_raise = signal.raise_signal
 
     def guarded_signal(signum: int, handler: Any) -> Any:
         if signum in guard.signals:
@@ -152,6 +157,15 @@ def install(environ: Mapping[str, str] | None = None, stop_signal: int | None = 
     def unwrapped_getsignal(signum: int) -> Any:
         return guard.unwrap(original_getsignal(signum))
 
+    def raise_own(signum: int) -> None:
+        # raise_signal() runs the Python handler before it returns, so the flag covers it.
+        guard.own = True
+        try:
+            original_raise(signum)
+        finally:
+            guard.own = False
+
+    signal.raise_signal = raise_own
     signal.signal = guarded_signal  # type: ignore[assignment]
     signal.getsignal = unwrapped_getsignal  # type: ignore[assignment]
     for signum in guard.signals:
