@@ -359,11 +359,12 @@ def test_program_options_need_a_single_process() -> None:
         (
             {"SHUTDOWN_TIMEOUT": "soon"},
             "PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT'] = 'soon' is not a number of seconds; "
-            "use a number >= 0, e.g. 5.",
+            "use a number from 0 to 3600, e.g. 5.",
         ),
         (
             {"START_RETRIES": 1.5},
-            "PRODSERVER_SUPERVISOR['START_RETRIES'] = 1.5 is not a count; use an integer >= 0, e.g. 3.",
+            "PRODSERVER_SUPERVISOR['START_RETRIES'] = 1.5 is not a count; use an integer from 0 to 1000, "
+            "e.g. 3.",
         ),
         (
             [1],

@@ -6,9 +6,12 @@ import gc
 from typing import Any
 
 from django_prodserver.backends.base import BaseProcessBackend
+from django_prodserver.supervisor import child
 
 
 def start(backend: BaseProcessBackend, stderr: Any) -> None:
+    # Under the supervisor: a repeated stop signal (platform and supervisor both) is one stop.
+    child.install(stop_signal=backend.process.stop_signal if backend.process else None)
     # A no-op when the checks that ran before the command already validated this backend.
     backend.validate()
     backend.preflight()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
@@ -49,15 +48,7 @@ class GunicornServer(WebServerBackend):
         GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
         silently beat what the user set in it.
         """
-        text = os.environ.get("GUNICORN_CMD_ARGS", "")
-        try:
-            words = shlex.split(text)
-        except ValueError as exc:
-            raise OptionError(
-                f"Process {self.name!r}: GUNICORN_CMD_ARGS={text!r} cannot be split into options "
-                f"({exc}); fix its quoting, or unset it."
-            ) from None
-        return parsed_options(words)
+        return parsed_options(platform.gunicorn_args_from_env(os.environ, self.name))
 
     @cached_property
     def worker_class(self) -> str:

@@ -15,7 +15,7 @@ from django_prodserver.application import asgi_target, check_target, target_sour
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
-from django_prodserver.errors import OptionError, StartupError
+from django_prodserver.errors import StartupError
 from django_prodserver.resolved import Resolved, Row, Serving
 
 
@@ -77,23 +77,13 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
 
     def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
         found: dict[str, EnvValue] = {}
-        port = platform.env_port(environ)
-        if port and not (port.isdigit() and 0 < int(port) < 65536):
-            raise OptionError(
-                f"Process {self.name!r}: PORT={port!r} is not a TCP port; set PORT to a number "
-                "from 1 to 65535, or unset it."
-            )
-        concurrency = platform.env_concurrency(environ)
-        if concurrency and self.workers_option and not (concurrency.isdigit() and int(concurrency) > 0):
-            raise OptionError(
-                f"Process {self.name!r}: WEB_CONCURRENCY={concurrency!r} is not a worker count; set it "
-                "to a whole number of at least 1, or unset it."
-            )
-        if port:
-            for key, value in self.listen_on_port(port).items():
+        port = platform.port_from_env(environ, self.name)
+        concurrency = platform.concurrency_from_env(environ, self.name) if self.workers_option else None
+        if port is not None:
+            for key, value in self.listen_on_port(str(port)).items():
                 found[key] = EnvValue(value, f"PORT={port}")
-        if concurrency and self.workers_option:
-            found[self.workers_option] = EnvValue(concurrency, f"WEB_CONCURRENCY={concurrency}")
+        if concurrency is not None and self.workers_option:
+            found[self.workers_option] = EnvValue(str(concurrency), f"WEB_CONCURRENCY={concurrency}")
         forwarded = platform.env_forwarded(environ)
         if forwarded and self.forwarded_option:
             found[self.forwarded_option] = EnvValue(forwarded, f"FORWARDED_ALLOW_IPS={forwarded}")
