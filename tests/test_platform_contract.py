@@ -273,7 +273,7 @@ def test_a_malformed_platform_variable_is_reported_with_its_fix(
         "PORT": f"Process 'web': PORT={value!r} is not a TCP port; set PORT to a number from 1 to 65535, "
         "or unset it.",
         "WEB_CONCURRENCY": f"Process 'web': WEB_CONCURRENCY={value!r} is not a worker count; set it to a "
-        "whole number of at least 1, or unset it.",
+        "whole number from 1 to 1024, or unset it.",
     }[variable]
     assert str(info.value) == expected
 
