@@ -129,3 +129,17 @@ def test_drain_on_a_worker_is_an_error() -> None:
         "Process 'worker': DRAIN applies to web servers (readiness fails while requests are still "
         "served); remove it from this worker."
     )
+
+
+def test_the_supervisor_waits_out_the_drain_before_its_deadline() -> None:
+    # SHUTDOWN_TIMEOUT alone (1 s) would SIGKILL the server in the middle of its 3 s drain.
+    port = free_port()
+    processes = draining_web(BY_ID["gunicorn"], port, 3)
+    settings = {**SETTINGS, "PRODSERVER_SUPERVISOR": {"SHUTDOWN_TIMEOUT": 1}}
+    processes["idle"] = {"BACKEND": "testproject.chatty.Chatty", "ARGS": []}
+    with prodserver("web", "idle", processes=processes, settings=settings) as sup:
+        sup.wait_http(f"http://127.0.0.1:{port}/")
+        sup.send(signal.SIGTERM)
+        assert sup.wait(60) == 0, sup.output
+        assert "SIGKILL after 4s" in sup.output, sup.output  # SHUTDOWN_TIMEOUT + DRAIN
+        assert not [line for line in sup.lines if line.endswith(": SIGKILL")], sup.output

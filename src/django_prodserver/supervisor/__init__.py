@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, BinaryIO
 
 from django_prodserver import conf
@@ -49,6 +50,9 @@ def supervise(
     """Run the named processes together until they stop; return the exit status."""
     processes = plan(names, overrides)
     timing = conf.supervisor()
+    # A draining web server answers for DRAIN seconds before its graceful stop even begins.
+    drain = max(process.drain for process in processes)
+    timing = replace(timing, shutdown_timeout=timing.shutdown_timeout + drain)
     if stream is None:
         # The printer writes to the file descriptor itself: what print() left goes out first.
         sys.stdout.flush()
