@@ -87,3 +87,22 @@ def test_configured_probe_paths_and_tls_reach_the_probes(tmp_path: Path) -> None
     assert "/certs" not in (out / "web.yaml").read_text()
     checked = validate(out, ["web.yaml"])
     assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
+
+
+def test_a_drain_replaces_the_prestop_sleep(tmp_path: Path) -> None:
+    processes = {
+        "web": {
+            "BACKEND": "django_prodserver.backends.gunicorn.GunicornServer",
+            "ARGS": {"bind": "0.0.0.0:8000"},
+            "DRAIN": 10,
+        }
+    }
+    out = tmp_path / "k8s"
+    result = export_testproject(processes, "kubernetes", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    deployment, _ = documents(out, "web.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 40  # 10 s drain + 25 s graceful + 5 s margin
+    assert "lifecycle" not in pod["containers"][0]
+    checked = validate(out, ["web.yaml"])
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")

@@ -47,8 +47,8 @@ class ProcessFacts:
     stop_signal: str
     #: What the program gives work in flight after the stop signal.
     graceful_seconds: int
-    #: Seconds a web process keeps serving after the stop signal before it starts to stop
-    #: (a load balancer still routes to it meanwhile); 0 until the process has such a delay.
+    #: Seconds a web process keeps serving after the stop signal, readiness failing, before
+    #: it starts to stop (the process' DRAIN; a load balancer still routes to it meanwhile).
     drain_seconds: int
     restart: RestartPolicy
     #: The TCP port a web process binds (None for workers and socket-only servers).
@@ -113,8 +113,8 @@ def graceful_budget() -> tuple[int, str]:
 
 
 def drain_seconds(process: ProcessConfig) -> int:
-    """The process' drain delay; the one place to read it once the setting has one."""
-    return math.ceil(getattr(process, "drain", None) or 0)
+    """The process' drain delay (``DRAIN``), in whole seconds."""
+    return math.ceil(process.drain)
 
 
 def process_facts(process: ProcessConfig) -> ProcessFacts:

@@ -2,9 +2,10 @@
 
 What a hand-written manifest usually gets wrong is the stop: the kubelet sends SIGTERM while
 the Service may still route to the pod for a few seconds, then SIGKILLs it after
-``terminationGracePeriodSeconds`` (30 s by default). So web pods wait in a ``preStop`` hook
-until the endpoints are updated, and the grace period covers that wait plus the graceful
-budget. The image is a kustomize parameter (``kustomize edit set image app=…``).
+``terminationGracePeriodSeconds`` (30 s by default). So web pods keep serving until the
+endpoints are updated: with the process' own ``DRAIN`` (readiness fails while it serves),
+else in a ``preStop`` sleep; the grace period covers that wait plus the graceful budget.
+The image is a kustomize parameter (``kustomize edit set image app=…``).
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ def _web_container(project: Project, process: ProcessFacts, port: int) -> dict[s
     container["startupProbe"] = _probe(project.liveness_path, process, 2, 30)
     container["livenessProbe"] = _probe(project.liveness_path, process, 10, 3)
     container["readinessProbe"] = _probe(project.readiness_path, process, 5, 2)
-    # Keep serving until the endpoints controller has taken the pod out of the Service.
-    container["lifecycle"] = {"preStop": {"exec": {"command": Flow(("sleep", str(ENDPOINT_LAG_SECONDS)))}}}
+    if not process.drain_seconds:
+        # Keep serving until the endpoints controller has taken the pod out of the Service;
+        # a DRAIN does that itself (and fails readiness meanwhile), within stop_seconds.
+        sleep = Flow(("sleep", str(ENDPOINT_LAG_SECONDS)))
+        container["lifecycle"] = {"preStop": {"exec": {"command": sleep}}}
     return container
 
 
@@ -61,7 +65,7 @@ def _deployment(project: Project, process: ProcessFacts) -> dict[str, Any]:
     web = process.role == "web" and process.port is not None
     if web and process.port is not None:
         container = _web_container(project, process, process.port)
-        grace = ENDPOINT_LAG_SECONDS + process.stop_seconds
+        grace = process.stop_seconds + (0 if process.drain_seconds else ENDPOINT_LAG_SECONDS)
     else:
         container = _container(project, process.name, process.argv)
         grace = process.stop_seconds
