@@ -34,6 +34,8 @@ class WorkerClassError(LookupError):
 
 def parsed_options(args: Sequence[str]) -> dict[str, str]:
     """The options gunicorn's own parser reads from ``args`` (dest → value; empty if malformed)."""
+    if not args:
+        return {}  # building gunicorn's parser costs several milliseconds at every start
     from gunicorn.config import Config
 
     try:

@@ -19,9 +19,6 @@ from typing import Any, BinaryIO
 
 from django_prodserver import conf
 from django_prodserver.errors import ConfigurationError
-from django_prodserver.supervisor.loop import Loop
-from django_prodserver.supervisor.printer import Printer, use_colour
-from django_prodserver.supervisor.process import child_argv, child_environment
 
 
 def plan(names: Sequence[str], overrides: Sequence[str]) -> list[conf.ProcessConfig]:
@@ -48,6 +45,12 @@ def supervise(
     stream: BinaryIO | None = None,
 ) -> int:
     """Run the named processes together until they stop; return the exit status."""
+    # Imported here: every supervised child imports this package (for .child) on its way to
+    # starting its server, and needs none of the supervisor's own machinery.
+    from django_prodserver.supervisor.loop import Loop
+    from django_prodserver.supervisor.printer import Printer, use_colour
+    from django_prodserver.supervisor.process import child_argv, child_environment
+
     processes = plan(names, overrides)
     timing = conf.supervisor()
     # A draining web server answers for DRAIN seconds before its graceful stop even begins.
