@@ -33,6 +33,8 @@ class BaseProcessBackend:
     #: False: options after the process name on the command line are an error for this
     #: backend, instead of being passed on (3.x's contract).
     accepts_extra_args: ClassVar[bool] = True
+    #: True for development servers (runserver and the like): ``check --deploy`` warns.
+    development: ClassVar[bool] = False
 
     def __init__(self, **server_args: Any) -> None:
         self.server_args = server_args
