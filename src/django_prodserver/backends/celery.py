@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.application import to_target
 from django_prodserver.backends._celery_shutdown import Shutdown
+from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
-from django_prodserver.resolved import Resolved, Row
+from django_prodserver.resolved import Kind, Resolved, Row
 from django_prodserver.schemas import Option, OptionSchema, from_click
 
 if TYPE_CHECKING:
@@ -201,12 +202,15 @@ class CeleryBeat(_CeleryBackend):
     subcommand = "beat"
 
 
-class CeleryFlower(_CeleryBackend):
+class CeleryFlower(_CeleryBackend, BaseServerBackend):
     """Flower: its options are tornado options, which Flower keeps only if it knows the name.
 
     An unknown name would be dropped silently, so we validate against tornado's registry.
+    Flower answers HTTP, so it is a server: ``manage.py server flower`` runs it (3.x has it at
+    ``backends.servers.flower``), though it shares the Celery worker's app loading.
     """
 
+    kind: ClassVar[Kind] = "server"
     program = "celery flower"
     subcommand = "flower"
     module = "flower"
