@@ -15,8 +15,10 @@ from celery import shared_task
 
 if find_spec("django.tasks"):  # Django 6
     from django.tasks import task
-else:
+elif find_spec("django_tasks"):
     from django_tasks import task
+else:  # the lowest-versions venv of the workers has no Django Tasks
+    task = None
 
 
 def touch(path: str) -> str:
@@ -40,11 +42,12 @@ def celery_slow_touch(seconds: float, path: str) -> str:
     return slow_touch(seconds, path)
 
 
-@task()
-def tasks_touch(path: str) -> str:
-    return touch(path)
+if task is not None:
 
+    @task()
+    def tasks_touch(path: str) -> str:
+        return touch(path)
 
-@task()
-def tasks_slow_touch(seconds: float, path: str) -> str:
-    return slow_touch(seconds, path)
+    @task()
+    def tasks_slow_touch(seconds: float, path: str) -> str:
+        return slow_touch(seconds, path)

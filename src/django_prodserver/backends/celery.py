@@ -181,7 +181,10 @@ class CeleryWorker(_CeleryBackend):
 
     @cached_property
     def shutdown(self) -> Shutdown:
-        return Shutdown.of(self.name, self.process.shutdown if self.process else None, self.celery_app())
+        from django_prodserver.conf import supervisor
+
+        mode = self.process.shutdown if self.process else None
+        return Shutdown.of(self.name, mode, self.celery_app(), supervisor().shutdown_timeout)
 
     def run(self, argv: list[str]) -> int:
         self.shutdown.prepare(self.celery_app())
