@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from django_prodserver import conf, kinds
+from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
@@ -141,10 +142,14 @@ class Command(BaseCommand):
                 command = load_backend(process).shell_command()
             except ProdserverError as exc:
                 command = f"(error: {exc})"
-            self.stdout.write(f"{self.style.SUCCESS(process.name)}  {process.backend}\n    {command}")
+            backend = names.spellings(process.backend)
+            self.stdout.write(f"{self.style.SUCCESS(process.name)}  {backend}\n    {command}")
 
     def _dry_run(self, backend: BaseProcessBackend) -> None:
         backend.validate()
+        if backend.process is not None:
+            # On stderr: stdout stays the command and its rows, for scripts that read them.
+            self.stderr.write(f"{backend.name}: BACKEND {names.spellings(backend.process.backend)}")
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
