@@ -119,3 +119,9 @@ def test_a_typo_suggests_plugin_names_too(plugin: dict[str, str]) -> None:
         result.stderr
         == "CommandError: Process 'jobs': BACKEND 'queu' is not a backend name; did you mean 'queue'?\n"
     )
+
+
+def test_the_docs_list_every_name() -> None:
+    text = (TESTS_DIR.parent / "docs" / "configuration.md").read_text()
+    missing = [name for name, path in names.BUILTIN.items() if f"| `{name}` | `{path}` |" not in text]
+    assert missing == []

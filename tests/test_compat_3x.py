@@ -196,6 +196,33 @@ def test_django_runserver_serves_a_page_with_noreload() -> None:
     serve("server", entry, port)
 
 
+def test_runserver_plus_serves_a_page() -> None:
+    # With Werkzeug's reloader: runserver_plus 4.1's --noreload fails on Werkzeug 3
+    # (KeyError 'WERKZEUG_SERVER_FD'), with or without prodserver.
+    port = free_port()
+    entry = {
+        "BACKEND": "django_prodserver.backends.dev.werkzeug.RunserverPlus",
+        "ARGS": {"addrport": f"127.0.0.1:{port}", "nopin": True},
+    }
+    serve("server", entry, port)
+
+
+def test_daphne_runserver_serves_a_page() -> None:
+    port = free_port()
+    entry = {
+        "BACKEND": "django_prodserver.backends.dev.daphne.DaphneRunserver",
+        "ARGS": {"addrport": f"127.0.0.1:{port}", "noreload": True},
+    }
+    child = Child(
+        ["server", "web"], child_env({"web": entry}, {"ASGI_APPLICATION": "testproject.asgi.application"})
+    )
+    try:
+        response = child.wait_http(f"http://127.0.0.1:{port}/")
+        assert (response.status, response.text) == (200, "hello from testproject"), child.output
+    finally:
+        child.kill_group()
+
+
 def test_worker_runs_django_tasks_from_its_3x_path(tmp_path: Path) -> None:
     db = str(tmp_path / "db.sqlite3")
     settings = tasks_settings()
