@@ -14,8 +14,18 @@ from typing import Any
 
 import pytest
 
-from harness import TESTS_DIR, Child, child_env, free_port, run_manage
-from worker_support import q2_settings, shell, stop_group, tasks_settings, wait_for_file
+from harness import REDIS_URL, TESTS_DIR, Child, child_env, free_port, run_manage
+from worker_support import (
+    celery_delete_queue,
+    celery_processes,
+    celery_send,
+    q2_settings,
+    shell,
+    stop_group,
+    tasks_settings,
+    unique,
+    wait_for_file,
+)
 
 GUNICORN_3X = "django_prodserver.backends.servers.gunicorn.GunicornServer"
 WORKER_3X = "testproject.custom_workers.Mailer"
@@ -259,6 +269,24 @@ def test_worker_runs_django_q2_from_its_3x_path(tmp_path: Path) -> None:
         assert wait_for_file(done, child).startswith("done by pid")
     finally:
         child.kill_group()
+
+
+def test_worker_runs_a_celery_worker_from_its_3x_path(tmp_path: Path) -> None:
+    # The soft shutdown re-executes the worker with REMAP_SIGTERM set: under 'manage.py worker'
+    # as under 'prodserver'.
+    queue = unique("compat")
+    entry = dict(celery_processes(queue)["worker"])
+    entry["BACKEND"] = "django_prodserver.backends.workers.celery.CeleryWorker"
+    env = child_env({"celery": entry}, {"CELERY_TASK_DEFAULT_QUEUE": queue}, {"CELERY_BROKER_URL": REDIS_URL})
+    child = Child(["worker", "celery"], env)
+    try:
+        child.wait_for_line(" ready.")
+        celery_send(REDIS_URL, "testproject.touch", str(tmp_path / "done"), queue=queue)
+        assert wait_for_file(tmp_path / "done", child).startswith("done by pid")
+        assert stop_group(child) == 0, child.output
+    finally:
+        child.kill_group()
+        celery_delete_queue(REDIS_URL, queue)
 
 
 # ----- development backends ---------------------------------------------------------------------
