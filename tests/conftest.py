@@ -26,6 +26,18 @@ def no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_project() -> None:
+    """Django set up in the test process with the test project's settings, for in-process tests.
+
+    What a message says is asserted by calling the code (``call_command``, the checks) under
+    ``override_settings``; a subprocess is kept for what only a process shows.
+    """
+    import django
+
+    django.setup()
+
+
+@pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated SQLite database file shared by tests that need tables (admin, tasks)."""
     from harness import run_manage

@@ -13,13 +13,12 @@ import importlib.util
 import inspect
 import pkgutil
 import socket
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from harness import Child
+from harness import Child, wait_until
 
 #: ARGS that make a server listen on one TCP address, by how the program spells it.
 LISTEN_STYLES = {
@@ -36,6 +35,8 @@ class WebBackend:
     path: str
     #: The program's name, as prodserver's messages say it.
     program: str
+    #: Whether it serves Django's ASGI application (streaming, async views, WebSockets).
+    asgi: bool = False
     #: The option WEB_CONCURRENCY sets; None for a single-process server without workers.
     workers: str | None = "workers"
     #: What a worker is: a child process of the master, or a thread of the one process.
@@ -55,6 +56,9 @@ class WebBackend:
     #: "sync" when prodserver sizes its workers 2 x CPU + 1 (see platform.default_workers).
     sizing: str = "async"
     listen_style: str = "host-port"
+    #: Whether the server writes an access log when ARGS do not ask for one: prodserver
+    #: follows each server's own default (a log line costs gunicorn and granian CPU per request).
+    logs_access: bool = False
 
     @property
     def available(self) -> bool:
@@ -78,6 +82,14 @@ class WebBackend:
     def listen_args(self, host: str, port: int) -> dict[str, Any]:
         return dict(LISTEN_STYLES[self.listen_style](host, port))
 
+    def host_args(self, host: str) -> dict[str, Any] | None:
+        """ARGS naming only the interface to listen on; None where the program has no such form
+        (uWSGI reads an ``http-socket`` without a port as a Unix socket path)."""
+        if self.listen_style == "http-socket":
+            return None
+        key = {"bind": "bind", "host-port": "host", "daphne": "bind"}[self.listen_style]
+        return {key: host}
+
     def listen_override(self, host: str, port: int) -> list[str]:
         return [f"--{key}={value}" for key, value in self.listen_args(host, port).items()]
 
@@ -97,21 +109,29 @@ GUNICORN_UVICORN = WebBackend(
     "gunicorn-uvicorn",
     "django_prodserver.backends.gunicorn.GunicornUvicornServer",
     "gunicorn",
+    asgi=True,
     listen_style="bind",
 )
 UVICORN = WebBackend(
-    "uvicorn", "django_prodserver.backends.uvicorn.UvicornServer", "uvicorn", forks_single_worker=False
+    "uvicorn",
+    "django_prodserver.backends.uvicorn.UvicornServer",
+    "uvicorn",
+    asgi=True,
+    forks_single_worker=False,
+    logs_access=True,
 )
 UVICORN_WSGI = WebBackend(
     "uvicorn-wsgi",
     "django_prodserver.backends.uvicorn.UvicornWSGIServer",
     "uvicorn",
     forks_single_worker=False,
+    logs_access=True,
 )
 GRANIAN_ASGI = WebBackend(
     "granian-asgi",
     "django_prodserver.backends.granian.GranianASGIServer",
     "granian",
+    asgi=True,
     proxy_default="unsupported",
 )
 GRANIAN_WSGI = WebBackend(
@@ -132,6 +152,7 @@ HYPERCORN = WebBackend(
     "hypercorn",
     "django_prodserver.backends.hypercorn.HypercornServer",
     "hypercorn",
+    asgi=True,
     proxy_default="unsupported",
     listen_style="bind",
 )
@@ -139,6 +160,7 @@ DAPHNE = WebBackend(
     "daphne",
     "django_prodserver.backends.daphne.DaphneServer",
     "daphne",
+    asgi=True,
     workers=None,  # one process; WEB_CONCURRENCY does not apply
     proxy_default="nobody",
     forwarded_value="*",  # daphne trusts every peer or none
@@ -247,13 +269,18 @@ def wait_workers(backend: WebBackend, child: Child, workers: int, timeout: float
     if backend.workers is None:
         workers = 0
     expected = workers if backend.unit == "threads" else backend.expected_processes(workers)
-    deadline = time.monotonic() + timeout
-    seen = -1
-    while time.monotonic() < deadline:
+    seen: list[int] = []
+
+    def settled() -> bool:
         if child.proc.poll() is not None:
             raise child.fail(f"exited with {child.proc.returncode} while {expected} workers were expected")
-        seen = observed_workers(backend, child.pid)
-        if seen == expected:
-            return
-        time.sleep(0.1)
-    raise child.fail(f"expected {expected} {backend.unit} under pid {child.pid}, saw {seen}")
+        seen.append(observed_workers(backend, child.pid))
+        return seen[-1] == expected
+
+    wait_until(
+        lambda: f"expected {expected} {backend.unit} under pid {child.pid}, saw {seen[-1]}",
+        settled,
+        child,
+        timeout,
+        interval=0.1,
+    )

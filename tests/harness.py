@@ -20,13 +20,14 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 TESTS_DIR = Path(__file__).resolve().parent
 MANAGE = TESTS_DIR / "manage.py"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 BROKER_URL = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -117,33 +118,37 @@ class Child:
         return AssertionError(f"{why}\n--- output of manage.py {' '.join(self.args)} ---\n{self.output}")
 
     def wait_for_line(self, text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if text in line:
-                    return line
-            if self.proc.poll() is not None:
+        def printed() -> str | None:
+            line = next((line for line in list(self.lines) if text in line), None)
+            if line is None and self.proc.poll() is not None:
                 self._reader.join(2)
-                for line in self.lines:
-                    if text in line:
-                        return line
-                raise self.fail(f"exited with {self.proc.returncode} before printing {text!r}")
-            time.sleep(0.05)
-        raise self.fail(f"did not print {text!r} within {timeout}s")
+                line = next((line for line in self.lines if text in line), None)
+                if line is None:
+                    raise self.fail(f"exited with {self.proc.returncode} before printing {text!r}")
+            return line
+
+        return wait_until(f"did not print {text!r}", printed, self, timeout)
 
     def wait_http(self, url: str, timeout: float = 40, **kw: Any) -> Response:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        errors: list[Exception] = []
+
+        def served() -> Response | None:
             if self.proc.poll() is not None:
                 self._reader.join(2)
                 raise self.fail(f"exited with {self.proc.returncode} before serving {url}")
             try:
                 return http_get(url, timeout=5, **kw)
             except (OSError, urllib.error.URLError) as exc:
-                last = exc
-                time.sleep(0.1)
-        raise self.fail(f"{url} not served within {timeout}s (last error: {last!r})")
+                errors.append(exc)
+                return None
+
+        return wait_until(
+            lambda: f"{url} not served (last error: {errors[-1] if errors else None!r})",
+            served,
+            self,
+            timeout,
+            interval=0.1,
+        )
 
     def send(self, sig: int) -> None:
         os.kill(self.proc.pid, sig)
@@ -209,14 +214,28 @@ def process_group_alive(pgid: int) -> bool:
     return True
 
 
-def wait_until(what: str, condition: Callable[[], object], child: Child, timeout: float = 20) -> None:
-    """Poll ``condition`` until it holds; past the deadline, fail with ``what`` and the child's output."""
+def wait_until(
+    what: str | Callable[[], str],
+    condition: Callable[[], T | None],
+    child: Child | None = None,
+    timeout: float = 20,
+    interval: float = 0.05,
+) -> T:
+    """Poll ``condition`` until it returns a true value, and return that value.
+
+    The one deadline loop of the suite. Past the deadline, fail with ``what`` (a callable
+    is asked only then, so it can name the last thing seen) and the child's output.
+    ``condition`` may raise to fail early, e.g. ``child.fail(...)`` once the child exited.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise child.fail(f"{what}: not within {timeout}s")
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            message = f"{what() if callable(what) else what}: not within {timeout}s"
+            raise child.fail(message) if child is not None else AssertionError(message)
+        time.sleep(interval)
 
 
 def exits_cleanly(child: Child, timeout: float = 40) -> None:
@@ -224,11 +243,12 @@ def exits_cleanly(child: Child, timeout: float = 40) -> None:
     code = child.wait(timeout)
     if code != 0:
         raise child.fail(f"exit status {code} after SIGTERM, expected 0")
-    deadline = time.monotonic() + 15
-    while process_group_alive(child.pid):
-        if time.monotonic() > deadline:
-            raise child.fail(f"process group {child.pid} still has processes 15s after the server exited")
-        time.sleep(0.05)
+    wait_until(
+        f"process group {child.pid} still has processes after the server exited",
+        lambda: not process_group_alive(child.pid),
+        child,
+        15,
+    )
 
 
 def self_signed_certificate(directory: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -287,8 +307,16 @@ def prodserver(
     settings: Mapping[str, Any] | None = None,
     env: Mapping[str, str] | None = None,
     db: str | None = None,
+    cwd: Path = TESTS_DIR,
+    command: Sequence[str] | None = None,
 ) -> Iterator[Child]:
-    child = Child(["prodserver", *names, *extra], child_env(processes, settings, env, db))
+    """``manage.py prodserver NAMES… EXTRA…``, its group killed when the block ends.
+
+    ``cwd`` is where it runs; ``command`` replaces ``python tests/manage.py`` (e.g. another
+    project's ``manage.py``, or ``python -m django``).
+    """
+    environment = child_env(processes, settings, env, db)
+    child = Child(["prodserver", *names, *extra], environment, cwd, command=command)
     try:
         yield child
     finally:

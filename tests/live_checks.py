@@ -7,6 +7,7 @@ output with the reason (``Child.fail``).
 from __future__ import annotations
 
 import signal
+import ssl
 import threading
 from typing import Any
 
@@ -25,11 +26,12 @@ def streamed_lines(child: Child, url: str) -> None:
     page(child, url, body="chunk 0\nchunk 1\nchunk 2\n")
 
 
-def websocket_echo(child: Child, url: str) -> None:
+def websocket_echo(child: Child, url: str, tls: ssl.SSLContext | None = None) -> None:
+    """One message through testproject's /ws/echo/ (``tls`` for a ``wss://`` URL)."""
     from websockets.sync.client import connect
 
     try:
-        with connect(url, open_timeout=10, close_timeout=5) as ws:
+        with connect(url, ssl=tls, open_timeout=10, close_timeout=5) as ws:
             ws.send("hello")
             answer = ws.recv(timeout=10)
     except Exception as exc:

@@ -16,40 +16,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from contract import GRANIAN_ASGI, GRANIAN_WSGI, GUNICORN, UVICORN, UVICORN_WSGI, WAITRESS, WebBackend
 
-@dataclass(frozen=True)
-class Backend:
-    id: str
-    path: str
-    asgi: bool
-    #: How this program's spec page spells the listen address when an example has none.
-    host_key: str
-
-
-GUNICORN = Backend("gunicorn", "django_prodserver.backends.gunicorn.GunicornServer", False, "bind")
-UVICORN_ASGI = Backend("uvicorn-asgi", "django_prodserver.backends.uvicorn.UvicornServer", True, "host")
-UVICORN_WSGI = Backend("uvicorn-wsgi", "django_prodserver.backends.uvicorn.UvicornWSGIServer", False, "host")
-GRANIAN_ASGI = Backend(
-    "granian-asgi", "django_prodserver.backends.granian.GranianASGIServer", True, "address"
-)
-GRANIAN_WSGI = Backend(
-    "granian-wsgi", "django_prodserver.backends.granian.GranianWSGIServer", False, "address"
-)
-WAITRESS = Backend("waitress", "django_prodserver.backends.waitress.WaitressServer", False, "host")
+UVICORN_ASGI = UVICORN
+#: How each program's spec page spells the listen address when an example has none.
+HOST_KEYS = {"gunicorn": "bind", "uvicorn": "host", "granian": "address", "waitress-serve": "host"}
 
 
 @dataclass(frozen=True)
 class Case:
     id: str
-    backend: Backend
+    backend: WebBackend
     #: Verbatim from the spec.
     args: Mapping[str, str]
     #: Where in the spec (seed file and heading), for the failure message.
     source: str
-    #: Whether the server must write an access-log line for ``GET /`` (None: not checked).
-    access_log: bool | None = True
+    #: Whether the server must write an access-log line for ``GET /``: "default" is the
+    #: server's own default (``WebBackend.logs_access``), None: not checked.
+    access_log: bool | Literal["default"] | None = "default"
     #: Loopback source address → whether X-Forwarded-For/-Proto sent from it must reach Django.
     #: 127.0.0.2 is loopback too, but not in uvicorn's default trusted list (127.0.0.1, ::1).
     forwarded: Mapping[str, bool] = field(default_factory=dict)
@@ -61,6 +47,10 @@ class Case:
     env: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def logs_access(self) -> bool | None:
+        return self.backend.logs_access if self.access_log == "default" else self.access_log
+
+    @property
     def workers(self) -> int | None:
         """The worker processes the ARGS ask for, when more than one (one may mean no fork)."""
         count = int(self.args.get("workers", "1"))
@@ -70,7 +60,7 @@ class Case:
         return localize(self.backend, self.args, port)
 
 
-def localize(backend: Backend, args: Mapping[str, str], port: int) -> dict[str, Any]:
+def localize(backend: WebBackend, args: Mapping[str, str], port: int) -> dict[str, Any]:
     """The spec's ARGS with only the address changed: 127.0.0.1 and ``port``.
 
     Existing address keys keep their spec spelling and position; a configuration that names
@@ -78,14 +68,15 @@ def localize(backend: Backend, args: Mapping[str, str], port: int) -> dict[str, 
     program's default port 8000 cannot be shared by tests running side by side.
     """
     local: dict[str, Any] = dict(args)
-    if "bind" in local or backend.host_key == "bind":
+    host_key = HOST_KEYS[backend.program]
+    if "bind" in local or host_key == "bind":
         local["bind"] = f"127.0.0.1:{port}"
         return local
     for key in ("host", "address"):
         if key in local:
             local[key] = "127.0.0.1"
     if not any(key in local for key in ("host", "address")):
-        local[backend.host_key] = "127.0.0.1"
+        local[host_key] = "127.0.0.1"
     local["port"] = str(port)
     return local
 
@@ -136,8 +127,7 @@ _UVICORN_PROXY = {
     "forwarded-allow-ips": "*",
 }
 _UVICORN_WEBSOCKET = {"host": "0.0.0.0", "port": "8000", "timeout-keep-alive": "60"}
-for _backend in (UVICORN_ASGI, UVICORN_WSGI):
-    _mode = _backend.id
+for _mode, _backend in (("uvicorn-asgi", UVICORN_ASGI), ("uvicorn-wsgi", UVICORN_WSGI)):
     EXAMPLES += [
         Case(
             f"{_mode}-production",
@@ -260,6 +250,8 @@ ROWS: list[Case] = [
         f"seed {seed} Common ARGS row {key!r}",
         # The documented default "False" means: trust proxy headers from no one.
         forwarded={"127.0.0.1": False, "127.0.0.2": False} if key == "proxy-headers" else {},
+        # The row sets granian's access log itself; elsewhere the server's default holds.
+        access_log=value == "True" if key == "log-access" else "default",
         env=_ROW_ENV,
     )
     for seed, rows, backends in (

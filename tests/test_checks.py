@@ -1,19 +1,19 @@
 """System checks: every broken setting reported by ``manage.py check`` with its id and its fix.
 
 Ids are asserted as exact lists (a check that reports too much is as wrong as one that
-reports too little), then through ``call_command("check")`` and the real ``manage.py``,
-``prodserver --check`` and ``prodserver NAME`` (which checks only NAME, unless
-``--skip-checks``).
+reports too little), then through ``call_command`` (``check``, ``prodserver --check``) in this
+process, and through the real ``manage.py`` where only a process shows it: the exit status of
+``check`` and ``prodserver --check``, and ``prodserver NAME`` (which checks only NAME, unless
+``--skip-checks``) starting a server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import inspect
 import io
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from contract import GUNICORN, accepts
+from contract import GUNICORN
 from django_prodserver import checks, errors, platform
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.gunicorn import GunicornServer
@@ -216,9 +216,6 @@ def test_an_application_the_server_cannot_load_is_e005(processes: Any, extra: Ma
     assert ids(processes, **extra) == ["prodserver.E005"]
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("django_prodserver.backends.celery") is None, reason="no Celery backend yet"
-)
 @pytest.mark.parametrize("app", ["testproject.nothing_here:app", "testproject.celery:nothing"])
 def test_a_celery_app_that_does_not_import_is_e006(app: str) -> None:
     assert ids({"worker": {"BACKEND": CELERY, "APP": app}}) == ["prodserver.E006"]
@@ -442,14 +439,22 @@ def test_manage_py_check_fails_with_every_broken_process() -> None:
 # ----- prodserver --check ---------------------------------------------------------------------------
 
 
+def prodserver_check(*names: str, processes: Any, **extra: Any) -> tuple[str, str]:
+    """stdout and stderr of ``manage.py prodserver --check NAMES``, run in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(PRODUCTION_PROCESSES=processes, **extra):
+        call_command("prodserver", "--check", *names, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
 def test_prodserver_check_passes_and_prints_each_command() -> None:
     workers, _ = platform.default_workers("sync")
     processes = {**web(), "site": {"BACKEND": WAITRESS, "ARGS": {"port": 8081}}}
-    result = run_manage("prodserver", "--check", processes=processes)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout == (
+    out, err = prodserver_check(processes=processes)
+    assert err == ""
+    assert out == (
         "System check identified no issues (0 silenced).\n"
-        "web: gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
+        "web: gunicorn --keep-alive=75 --graceful-timeout=25 "
         f"--workers={workers} testproject.wsgi:application\n"
         "site: waitress-serve --port=8081 testproject.wsgi:application\n"
     )
@@ -469,42 +474,35 @@ def test_prodserver_check_fails_on_errors_with_ids_and_hints() -> None:
 
 def test_prodserver_check_name_checks_only_that_process() -> None:
     processes = {**web(), "broken": {"BACKEND": GUNICORN.path, "ARGS": {"wrkers": 2}}}
-    result = run_manage("prodserver", "--check", "web", processes=processes)
-    assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines()[0] == "System check identified no issues (0 silenced)."
-    assert [line.split(":")[0] for line in result.stdout.splitlines()[1:]] == ["web"]
-    assert run_manage("prodserver", "--check", "broken", processes=processes).returncode == 1
+    out, err = prodserver_check("web", processes=processes)
+    assert err == ""
+    assert out.splitlines()[0] == "System check identified no issues (0 silenced)."
+    assert [line.split(":")[0] for line in out.splitlines()[1:]] == ["web"]
+    with pytest.raises(SystemCheckError, match=r"\(prodserver\.E004\) Process 'broken'"):
+        prodserver_check("broken", processes=processes)
 
 
-def test_prodserver_check_shows_deploy_warnings_without_failing() -> None:
-    result = run_manage(
-        "prodserver", "--check", processes=web(WAITRESS), settings={"DEBUG": True}, env={"PORT": "8123"}
-    )
-    assert result.returncode == 0, result.stderr
-    assert (
-        "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in result.stderr
-    )
-    assert result.stdout.splitlines()[-1].startswith("web: waitress-serve ")
+def test_prodserver_check_shows_deploy_warnings_without_failing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    out, err = prodserver_check(processes=web(WAITRESS), DEBUG=True)
+    assert "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in err
+    assert out.splitlines()[-1].startswith("web: waitress-serve ")
 
 
 # ----- prodserver NAME: checks NAME before starting, --skip-checks honoured -------------------------
 
 
-@contextlib.contextmanager
-def serving(
-    *extra: str, processes: Mapping[str, Any], changes: Mapping[str, Any] | None = None
-) -> Iterator[int]:
+def serves(*extra: str, processes: Mapping[str, Any], changes: Mapping[str, Any] | None = None) -> int:
+    """The status of the first answer from ``prodserver web EXTRA…`` (it failed if it never answers)."""
     port = free_port()
     entry = {**processes["web"], "ARGS": {"bind": f"127.0.0.1:{port}", "workers": 1}}
     with prodserver("web", processes={**processes, "web": entry}, extra=extra, settings=changes) as child:
-        child.wait_http(f"http://127.0.0.1:{port}/")
-        yield port
+        return child.wait_http(f"http://127.0.0.1:{port}/").status
 
 
 def test_starting_a_process_ignores_problems_of_the_others() -> None:
     processes = {**web(), "worker": {"BACKEND": "myproject.servers.Nothing"}}
-    with serving(processes=processes) as port:
-        assert accepts("127.0.0.1", port)
+    assert serves(processes=processes) == 200
 
 
 def test_starting_runs_djangos_checks_and_skip_checks_skips_them() -> None:
@@ -512,5 +510,4 @@ def test_starting_runs_djangos_checks_and_skip_checks_skips_them() -> None:
     result = run_manage("prodserver", "web", processes=web(), settings=broken)
     assert result.returncode == 1
     assert "(staticfiles.E001) The STATICFILES_DIRS setting is not a tuple or list." in result.stderr
-    with serving("--skip-checks", processes=web(), changes=broken) as port:
-        assert accepts("127.0.0.1", port)
+    assert serves("--skip-checks", processes=web(), changes=broken) == 200

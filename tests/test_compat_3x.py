@@ -152,7 +152,7 @@ def test_accepts_extra_args_false_refuses_command_line_options() -> None:
 def test_both_commands_take_prodservers_options() -> None:
     result = run_manage("server", "--dry-run", processes=MIXED)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0].startswith("gunicorn --access-logfile=- ")
+    assert result.stdout.splitlines()[0].startswith("gunicorn --keep-alive=75 ")
     result = run_manage("server", "site", "--check", processes=MIXED)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "site: waitress-serve testproject.wsgi:application"

@@ -1,9 +1,12 @@
-"""Every way ``manage.py prodserver`` can be misconfigured, through the real command.
+"""Every way ``manage.py prodserver`` can be misconfigured, and the whole message it prints.
 
-Each case runs ``manage.py prodserver …`` in a subprocess and asserts the whole of stderr:
-one or two lines that name the process and the setting and say how to fix it, a non-zero
-exit and no traceback (``--traceback`` brings one back). A backend module that is broken
-itself is the exception: its traceback is the user's best clue, so it is kept.
+A message is one or two lines that name the process and the setting and say how to fix it.
+The tables run the command in this process (``call_command``, checks on, as ``manage.py``
+runs it) and assert the whole ``CommandError`` message. What only a process shows, the exit
+status and stderr without a traceback (``--traceback`` brings one back), is asserted by one
+real ``manage.py prodserver`` subprocess per kind of error, and by the cases that need a
+process anyway: a program missing from the path, a port taken at start. A backend module that
+is broken itself is the exception: its traceback is the user's best clue, so it is kept.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
+from django.core.management import ManagementUtility
 
 from harness import TESTS_DIR, free_port, run_manage
+from in_process import UNSET, command_error, configured
 
-pytestmark = pytest.mark.lowest
+pytestmark = [pytest.mark.lowest, pytest.mark.usefixtures("django_project", "no_platform_variables")]
 
 GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
 UVICORN = "django_prodserver.backends.uvicorn.UvicornServer"
@@ -30,6 +35,7 @@ EXAMPLE_BACKEND = "'django_prodserver.backends.gunicorn.GunicornServer'"
 
 
 def fails(*args: str, **env: Any) -> subprocess.CompletedProcess[str]:
+    """The real ``manage.py prodserver ARGS`` in a subprocess, which must fail."""
     # Short timeout: every case fails before a server would start.
     result = run_manage("prodserver", *args, timeout=30, **env)
     assert result.returncode != 0, f"exit 0\n{result.stdout}\n{result.stderr}"
@@ -42,7 +48,7 @@ def assert_error(result: subprocess.CompletedProcess[str], message: str) -> None
 
 
 #: PRODUCTION_PROCESSES deleted from the settings (the test settings drop it when the JSON is null).
-MISSING = object()
+MISSING = UNSET
 
 
 def setting(processes: Any) -> dict[str, Any]:
@@ -50,6 +56,10 @@ def setting(processes: Any) -> dict[str, Any]:
     if processes is MISSING:
         return {"env": {"PRODSERVER_TEST_PROCESSES": "null"}}
     return {"processes": processes}
+
+
+def error(*args: str, processes: Any, changes: Mapping[str, Any] | None = None) -> str:
+    return command_error(*args, processes=processes, settings=changes)
 
 
 def web(backend: str = GUNICORN, **entry: Any) -> dict[str, Any]:
@@ -61,9 +71,9 @@ def web(backend: str = GUNICORN, **entry: Any) -> dict[str, Any]:
 
 def test_unknown_process_name_lists_the_configured_ones() -> None:
     processes = {"web": {"BACKEND": GUNICORN}, "worker": {"BACKEND": GUNICORN}}
-    assert_error(
-        fails("wbe", processes=processes),
-        "No process named 'wbe' in PRODUCTION_PROCESSES; configured: 'web', 'worker'.",
+    assert (
+        error("wbe", processes=processes)
+        == "No process named 'wbe' in PRODUCTION_PROCESSES; configured: 'web', 'worker'."
     )
 
 
@@ -88,28 +98,25 @@ def test_unknown_process_name_lists_the_configured_ones() -> None:
     ids=["missing", "empty", "list", "str"],
 )
 def test_a_missing_or_malformed_setting(processes: Any, message: str) -> None:
-    assert_error(fails("web", **setting(processes)), message)
-    assert_error(fails(**setting(processes)), message)
+    assert error("web", processes=processes) == message
+    assert error(processes=processes) == message
 
 
 def test_a_process_that_is_not_a_dict() -> None:
-    assert_error(
-        fails("web", processes={"web": GUNICORN}),
-        "PRODUCTION_PROCESSES['web'] must be a dict with at least 'BACKEND', not str.",
+    assert error("web", processes={"web": GUNICORN}) == (
+        "PRODUCTION_PROCESSES['web'] must be a dict with at least 'BACKEND', not str."
     )
 
 
 def test_a_process_without_backend() -> None:
-    assert_error(
-        fails("web", processes={"web": {"ARGS": {"workers": 2}}}),
-        f"PRODUCTION_PROCESSES['web'] has no 'BACKEND': set it to a dotted path such as {EXAMPLE_BACKEND}.",
+    assert error("web", processes={"web": {"ARGS": {"workers": 2}}}) == (
+        f"PRODUCTION_PROCESSES['web'] has no 'BACKEND': set it to a dotted path such as {EXAMPLE_BACKEND}."
     )
 
 
 def test_args_of_the_wrong_type() -> None:
-    assert_error(
-        fails("web", processes=web(ARGS=8)),
-        "PRODUCTION_PROCESSES['web']['ARGS'] must be a dict (or a list/string of raw arguments), not int.",
+    assert error("web", processes=web(ARGS=8)) == (
+        "PRODUCTION_PROCESSES['web']['ARGS'] must be a dict (or a list/string of raw arguments), not int."
     )
 
 
@@ -132,19 +139,17 @@ def test_args_of_the_wrong_type() -> None:
     ids=["typo-in-module", "missing-package", "missing-class"],
 )
 def test_a_backend_path_that_does_not_import(backend: str, problem: str) -> None:
-    assert_error(
-        fails("web", processes=web(backend)),
+    assert error("web", processes=web(backend)) == (
         f"Process 'web': BACKEND {backend!r} cannot be imported ({problem}); "
-        f"check the dotted path, e.g. {EXAMPLE_BACKEND}.",
+        f"check the dotted path, e.g. {EXAMPLE_BACKEND}."
     )
 
 
 def test_a_backend_that_is_not_a_backend_class() -> None:
     backend = "django_prodserver.conf.get_process"
-    assert_error(
-        fails("web", processes=web(backend)),
+    assert error("web", processes=web(backend)) == (
         f"Process 'web': BACKEND {backend!r} is not a backend class "
-        "(a subclass of django_prodserver.backends.base.BaseServerBackend).",
+        "(a subclass of django_prodserver.backends.base.BaseServerBackend)."
     )
 
 
@@ -177,24 +182,21 @@ def test_the_program_not_installed(backend: str) -> None:
 
 
 def test_an_unknown_args_key_suggests_the_option() -> None:
-    assert_error(
-        fails("web", processes=web(ARGS={"work": 4})),
-        "Process 'web': ARGS key 'work' is not a gunicorn option; did you mean 'workers'?",
+    assert error("web", processes=web(ARGS={"work": 4})) == (
+        "Process 'web': ARGS key 'work' is not a gunicorn option; did you mean 'workers'?"
     )
 
 
 def test_an_unknown_args_key_without_a_close_match_points_at_help() -> None:
-    assert_error(
-        fails("web", processes=web(UVICORN, ARGS={"frobnicate": 1})),
-        "Process 'web': ARGS key 'frobnicate' is not a uvicorn option; see 'uvicorn --help' for its options.",
+    assert error("web", processes=web(UVICORN, ARGS={"frobnicate": 1})) == (
+        "Process 'web': ARGS key 'frobnicate' is not a uvicorn option; see 'uvicorn --help' for its options."
     )
 
 
 def test_an_unknown_command_line_option_suggests_the_option() -> None:
-    assert_error(
-        fails("web", "--keepalive=5", processes=web()),
+    assert error("web", "--keepalive=5", processes=web()) == (
         "Process 'web': command-line option '--keepalive=5' is not a gunicorn option; "
-        "did you mean 'keep-alive'?",
+        "did you mean 'keep-alive'?"
     )
 
 
@@ -234,23 +236,21 @@ def test_an_unknown_command_line_option_suggests_the_option() -> None:
     ids=["gunicorn-type", "gunicorn-validator", "uvicorn-choice", "granian-range", "waitress-type"],
 )
 def test_a_value_the_program_rejects(backend: str, args: Mapping[str, Any], message: str) -> None:
-    assert_error(fails("web", processes=web(backend, ARGS=args)), f"Process 'web': {message}")
+    assert error("web", processes=web(backend, ARGS=args)) == f"Process 'web': {message}"
 
 
 def test_options_the_program_rejects_only_together() -> None:
     # No single key is wrong, so the message names the program's objection.
     args = {"host": "127.0.0.1", "listen": f"127.0.0.1:{free_port()}"}
-    assert_error(
-        fails("web", processes=web(WAITRESS, ARGS=args)),
-        "Process 'web': waitress-serve rejects the options: host or port may not be set if listen is set.",
+    assert error("web", processes=web(WAITRESS, ARGS=args)) == (
+        "Process 'web': waitress-serve rejects the options: host or port may not be set if listen is set."
     )
 
 
 def test_a_bad_value_on_the_command_line_names_the_option() -> None:
-    assert_error(
-        fails("web", "--workers", "four", processes=web()),
+    assert error("web", "--workers", "four", processes=web()) == (
         "Process 'web': command-line option '--workers four' = 'four' is rejected by gunicorn: "
-        "argument -w/--workers: invalid int value: 'four'",
+        "argument -w/--workers: invalid int value: 'four'"
     )
 
 
@@ -276,6 +276,7 @@ def taken_port() -> Iterator[int]:
     ids=["gunicorn", "uvicorn", "granian", "waitress"],
 )
 def test_port_already_in_use(backend: str, address: Any, taken_port: int) -> None:
+    # A subprocess: found just before the program starts, which must not happen in pytest.
     assert_error(
         fails("web", processes=web(backend, ARGS=address(taken_port))),
         f"Process 'web': cannot listen on 127.0.0.1:{taken_port}: the address is already in use; "
@@ -297,54 +298,101 @@ def test_port_in_use_through_the_platform_port(taken_port: int) -> None:
 
 
 def test_app_names_a_module_that_does_not_exist() -> None:
-    assert_error(
-        fails("web", processes=web(APP="mysite.wsgi.application")),
+    assert error("web", processes=web(APP="mysite.wsgi.application")) == (
         "Process 'web': APP 'mysite.wsgi.application' cannot be loaded: there is no module 'mysite.wsgi'; "
-        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.wsgi:application').",
+        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.wsgi:application')."
     )
 
 
 def test_app_names_an_attribute_the_module_does_not_define() -> None:
-    assert_error(
-        fails("web", processes=web(UVICORN, APP="testproject.asgi:app")),
+    assert error("web", processes=web(UVICORN, APP="testproject.asgi:app")) == (
         "Process 'web': APP 'testproject.asgi:app' cannot be loaded: "
         "module 'testproject.asgi' defines no 'app'; "
-        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.asgi:application').",
+        "fix PRODUCTION_PROCESSES['web']['APP'] (e.g. 'mysite.asgi:application')."
     )
 
 
 def test_wsgi_application_setting_is_wrong() -> None:
-    assert_error(
-        fails("web", processes=web(), settings={"WSGI_APPLICATION": "testproject.wsgi.app"}),
+    assert error("web", processes=web(), changes={"WSGI_APPLICATION": "testproject.wsgi.app"}) == (
         "Process 'web': WSGI_APPLICATION 'testproject.wsgi.app' cannot be loaded: "
         "module 'testproject.wsgi' defines no 'app'; "
-        "fix the WSGI_APPLICATION setting (e.g. 'mysite.wsgi.application') or set 'APP'.",
+        "fix the WSGI_APPLICATION setting (e.g. 'mysite.wsgi.application') or set 'APP'."
     )
 
 
 def test_wsgi_application_setting_is_missing() -> None:
-    assert_error(
-        fails("web", processes=web(WAITRESS), settings={"WSGI_APPLICATION": None}),
+    assert error("web", processes=web(WAITRESS), changes={"WSGI_APPLICATION": None}) == (
         "Process 'web' serves the WSGI application, but WSGI_APPLICATION is not set: "
-        "add WSGI_APPLICATION = 'mysite.wsgi.application' to your settings (or set 'APP').",
+        "add WSGI_APPLICATION = 'mysite.wsgi.application' to your settings (or set 'APP')."
     )
 
 
 def test_asgi_application_not_found() -> None:
-    assert_error(
-        fails("web", processes=web(UVICORN), settings={"WSGI_APPLICATION": None}),
+    assert error("web", processes=web(UVICORN), changes={"WSGI_APPLICATION": None}) == (
         "Process 'web' serves the ASGI application, but none was found: "
-        "set ASGI_APPLICATION = 'mysite.asgi.application' in your settings (or set 'APP').",
+        "set ASGI_APPLICATION = 'mysite.asgi.application' in your settings (or set 'APP')."
     )
 
 
 def test_asgi_application_setting_is_wrong() -> None:
-    assert_error(
-        fails("web", processes=web(GRANIAN_ASGI), settings={"ASGI_APPLICATION": "testproject.asgi.app"}),
+    assert error(
+        "web", processes=web(GRANIAN_ASGI), changes={"ASGI_APPLICATION": "testproject.asgi.app"}
+    ) == (
         "Process 'web': ASGI_APPLICATION 'testproject.asgi.app' cannot be loaded: "
         "module 'testproject.asgi' defines no 'app'; "
-        "fix the ASGI_APPLICATION setting (e.g. 'mysite.asgi.application') or set 'APP'.",
+        "fix the ASGI_APPLICATION setting (e.g. 'mysite.asgi.application') or set 'APP'."
     )
+
+
+# ----- what only a process shows: exit status 1, one line, no traceback ----------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "processes", "changes", "message"),
+    [
+        (
+            ("web",),
+            MISSING,
+            None,
+            "The PRODUCTION_PROCESSES setting is missing: define it in your settings, e.g. "
+            f"PRODUCTION_PROCESSES = {{'web': {{'BACKEND': {EXAMPLE_BACKEND}}}}}.",
+        ),
+        (
+            ("web",),
+            web("myproject.servers.Server"),
+            None,
+            "Process 'web': BACKEND 'myproject.servers.Server' cannot be imported (no module named "
+            f"'myproject'); check the dotted path, e.g. {EXAMPLE_BACKEND}.",
+        ),
+        (
+            ("web",),
+            web(ARGS={"work": 4}),
+            None,
+            "Process 'web': ARGS key 'work' is not a gunicorn option; did you mean 'workers'?",
+        ),
+        (
+            ("web", "--workers", "four"),
+            web(),
+            None,
+            "Process 'web': command-line option '--workers four' = 'four' is rejected by gunicorn: "
+            "argument -w/--workers: invalid int value: 'four'",
+        ),
+        (
+            ("web",),
+            web(),
+            {"WSGI_APPLICATION": "testproject.wsgi.app"},
+            "Process 'web': WSGI_APPLICATION 'testproject.wsgi.app' cannot be loaded: "
+            "module 'testproject.wsgi' defines no 'app'; "
+            "fix the WSGI_APPLICATION setting (e.g. 'mysite.wsgi.application') or set 'APP'.",
+        ),
+    ],
+    ids=["setting", "backend", "args", "command-line", "application"],
+)
+def test_each_kind_of_error_exits_1_with_the_message_alone(
+    args: tuple[str, ...], processes: Any, changes: Mapping[str, Any] | None, message: str
+) -> None:
+    assert_error(fails(*args, settings=changes, **setting(processes)), message)
+    assert error(*args, processes=processes, changes=changes) == message
 
 
 # ----- traceback on request, help always -----------------------------------------------------
@@ -364,9 +412,17 @@ def test_traceback_option_shows_the_traceback() -> None:
     [MISSING, {}, ["web"], {"web": {}}, {"web": {"BACKEND": "nosuch.Backend"}}],
     ids=["missing", "empty", "list", "no-backend", "bad-backend"],
 )
-def test_help_works_with_a_broken_setting(processes: Any) -> None:
-    result = run_manage("help", "prodserver", timeout=30, **setting(processes))
+def test_help_works_with_a_broken_setting(processes: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with configured(processes):
+        ManagementUtility(["manage.py", "help", "prodserver"]).execute()
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: manage.py prodserver "), out
+    assert "--dry-run" in out
+    assert err == ""
+
+
+def test_help_exits_0_without_the_setting() -> None:
+    result = run_manage("help", "prodserver", timeout=30, **setting(MISSING))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: manage.py prodserver "), result.stdout
-    assert "--dry-run" in result.stdout
     assert result.stderr == ""

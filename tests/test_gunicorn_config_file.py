@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from contract import worker_processes
-from harness import Child, child_env, free_port, prodserver, run_manage, wait_until
+from harness import free_port, prodserver, run_manage, wait_until
 
 PROCESSES = {"web": {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer"}}
 
@@ -18,9 +18,8 @@ PROCESSES = {"web": {"BACKEND": "django_prodserver.backends.gunicorn.GunicornSer
 def test_the_config_file_in_the_working_directory_wins(tmp_path: Path) -> None:
     port = free_port()
     (tmp_path / "gunicorn.conf.py").write_text(f'bind = "127.0.0.1:{port}"\nworkers = 3\n')
-    env = child_env(PROCESSES, env={"WEB_CONCURRENCY": "1", "PORT": str(free_port())})
-    child = Child(["prodserver", "web"], env, cwd=tmp_path)
-    try:
+    env = {"WEB_CONCURRENCY": "1", "PORT": str(free_port())}
+    with prodserver("web", processes=PROCESSES, env=env, cwd=tmp_path) as child:
         assert child.wait_http(f"http://127.0.0.1:{port}/").status == 200
         wait_until("3 workers, as the file says", lambda: len(worker_processes(child.pid)) == 3, child)
         assert (
@@ -28,8 +27,6 @@ def test_the_config_file_in_the_working_directory_wins(tmp_path: Path) -> None:
             "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it." in child.output
         )
         assert child.stop() == 0, child.output
-    finally:
-        child.kill_group()
 
 
 def test_a_config_file_named_in_args_turns_off_defaults(tmp_path: Path) -> None:

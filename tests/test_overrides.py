@@ -16,6 +16,7 @@ from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.conf import parse_process
 from django_prodserver.loading import load_backend
 from harness import free_port, prodserver, run_manage
+from in_process import command_error
 
 pytestmark = pytest.mark.usefixtures("no_platform_variables")
 
@@ -107,15 +108,16 @@ def test_the_dry_run_prints_the_command_with_the_override() -> None:
     ],
     ids=["unknown", "bad-int", "bad-choice", "bad-flag", "waitress"],
 )
+@pytest.mark.usefixtures("django_project")
 def test_a_bad_override_is_reported_in_one_line_before_anything_starts(
     backend: str, extra: list[str], message: str
 ) -> None:
+    # In this process; the exit status and bare stderr of such an error are test_errors.py's.
     port = free_port()
     processes = {
         "web": {"BACKEND": BY_ID[backend].path, "ARGS": BY_ID[backend].listen_args("127.0.0.1", port)}
     }
-    result = run_manage("prodserver", "web", *extra, processes=processes)
-    assert (result.returncode, result.stderr, result.stdout) == (1, f"CommandError: {message}\n", "")
+    assert command_error("web", *extra, processes=processes) == message
     assert not accepts("127.0.0.1", port)
 
 

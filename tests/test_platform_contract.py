@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from contract import BY_ID, WEB_BACKENDS, WebBackend, wait_workers, web_backend_classes
+from contract import BY_ID, WEB_BACKENDS, WebBackend, accepts, wait_workers, web_backend_classes
 from django_prodserver import platform
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.conf import parse_process
@@ -203,6 +203,38 @@ def test_args_win_over_the_environment(backend: WebBackend, monkeypatch: pytest.
         assert shown[f"--{backend.workers}=2"][0] == "ARGS"
 
 
+HOST_ONLY = [b for b in WEB_BACKENDS if b.host_args("127.0.0.1") is not None]
+
+
+@pytest.mark.parametrize("backend", HOST_ONLY, ids=lambda b: b.id)
+def test_a_host_in_args_and_the_port_from_port_combine(
+    backend: WebBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    resolved = web(backend, backend.host_args("127.0.0.2")).resolve()
+    assert resolved.serving is not None
+    assert resolved.serving.listen == (("127.0.0.2", 8123),)
+    assert "0.0.0.0" not in resolved.shell_command()
+
+
+@pytest.mark.parametrize("backend", HOST_ONLY, ids=lambda b: b.id)
+def test_a_port_in_args_still_beats_port(backend: WebBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    resolved = web(backend, backend.listen_args("127.0.0.2", 9001)).resolve()
+    assert resolved.serving is not None
+    assert resolved.serving.listen == (("127.0.0.2", 9001),)
+    assert "8123" not in resolved.shell_command()
+
+
+def test_a_bind_host_takes_the_port_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    shown = sources(web(BY_ID["gunicorn"], {"bind": "[::1]"}))
+    assert shown["--bind=[::1]:8123"] == ("ARGS", "ARGS['bind'] + environment PORT=8123")
+    # A Unix socket or a file descriptor has no port to take.
+    for bind in ("unix:/tmp/web.sock", "fd://3"):
+        assert f"--bind={bind}" in sources(web(BY_ID["gunicorn"], {"bind": bind}))
+
+
 @pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
 def test_production_defaults_are_shown_and_each_can_be_replaced(backend: WebBackend) -> None:
     loaded = web(backend)
@@ -225,13 +257,6 @@ def test_the_docs_list_each_production_default(backend: str) -> None:
         option for option, origin, source in web(BY_ID[backend]).describe() if origin.startswith("default '")
     ]
     assert documented == shown
-
-
-@pytest.mark.parametrize("key", ["keep-alive", "timeout-keep-alive"])
-def test_keep_alive_defaults_outlast_load_balancer_idle_timeouts(key: str) -> None:
-    # AWS ALB and nginx close idle upstream connections after 60 s: the server must not first.
-    backend = BY_ID["gunicorn"] if key == "keep-alive" else BY_ID["uvicorn"]
-    assert int(web(backend).production_defaults()[key]) > 60
 
 
 @pytest.mark.parametrize(
@@ -286,7 +311,6 @@ def test_the_dry_run_says_where_each_value_came_from() -> None:
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: " ".join(line.split()[1:]) for line in result.stdout.splitlines()[1:]}
     assert rows == {
-        "--access-logfile=-": "default default 'access-logfile'",
         "--keep-alive=75": "default default 'keep-alive'",
         "--graceful-timeout=25": "default default 'graceful-timeout'",
         "--workers=3": "environment environment WEB_CONCURRENCY=3",
@@ -340,6 +364,16 @@ def test_each_server_honours_port_web_concurrency_and_forwarded_allow_ips(backen
         ]
     else:
         assert notes == [], child.output
+
+
+@pytest.mark.parametrize("backend", HOST_ONLY, ids=lambda b: b.id)
+def test_each_server_listens_on_port_at_the_host_args_name(backend: WebBackend) -> None:
+    port = free_port()
+    processes = {"web": {"BACKEND": backend.path, "ARGS": backend.host_args("127.0.0.1")}}
+    with prodserver("web", processes=processes, env={"PORT": str(port)}) as child:
+        child.wait_http(f"http://127.0.0.1:{port}/")
+        # The host came from ARGS: not every interface, as PORT alone would have asked.
+        assert not accepts("127.0.0.2", port), child.output
 
 
 @pytest.mark.parametrize(

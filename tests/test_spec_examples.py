@@ -14,17 +14,15 @@ from __future__ import annotations
 import re
 import signal
 import ssl
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-import websockets
 
-from harness import Child, exits_cleanly, free_port, prodserver, self_signed_certificate
-from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Backend, Case
+from contract import WebBackend, wait_workers
+from harness import Child, exits_cleanly, free_port, prodserver, self_signed_certificate, wait_until
+from live_checks import sigterm_with_request_in_flight, websocket_echo
+from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Case
 
 pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
 
@@ -43,18 +41,29 @@ def client(*, http1: bool = True, http2: bool = False, verify: ssl.SSLContext | 
 
 
 def wait_ready(child: Child, http: httpx.Client, url: str, timeout: float = 60) -> httpx.Response:
-    """Poll ``url`` until the server answers (any status), the child exits, or the deadline."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
+    """Poll ``url`` until the server answers (any status) or the child exits.
+
+    ``Child.wait_http`` speaks HTTP/1.1 only: this asks with the case's own client, which may
+    speak HTTP/2 from the first byte.
+    """
+    errors: list[Exception] = []
+
+    def answered() -> httpx.Response | None:
         if child.proc.poll() is not None:
             raise child.fail(f"exited with {child.wait(5)} before serving {url}")
         try:
             return http.get(url)
         except httpx.TransportError as exc:
-            last = exc
-            time.sleep(0.1)
-    raise child.fail(f"{url} not served within {timeout}s (last error: {last!r})")
+            errors.append(exc)
+            return None
+
+    return wait_until(
+        lambda: f"{url} not served (last error: {errors[-1] if errors else None!r})",
+        answered,
+        child,
+        timeout,
+        interval=0.1,
+    )
 
 
 def expect(child: Child, response: httpx.Response, status: int, body: str | None = None) -> None:
@@ -66,7 +75,7 @@ def expect(child: Child, response: httpx.Response, status: int, body: str | None
         )
 
 
-def check_site(child: Child, http: httpx.Client, base: str, backend: Backend) -> None:
+def check_site(child: Child, http: httpx.Client, base: str, backend: WebBackend) -> None:
     expect(child, http.get(base + "/"), 200, INDEX_BODY)
 
     admin = http.get(base + "/admin/")
@@ -87,20 +96,6 @@ def check_site(child: Child, http: httpx.Client, base: str, backend: Backend) ->
         expect(child, http.get(base + "/async/"), 200, "async hello")
 
 
-def check_websocket(child: Child, url: str, tls: ssl.SSLContext | None = None) -> None:
-    """The ASGI pages promise WebSocket support: echo one message through testproject's /ws/echo/."""
-    from websockets.sync.client import connect
-
-    try:
-        with connect(url, ssl=tls, open_timeout=10, close_timeout=5) as socket:
-            socket.send("ping")
-            answer = socket.recv(timeout=10)
-    except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
-        raise child.fail(f"websocket {url} failed: {exc!r}") from None
-    if answer != "echo: ping":
-        raise child.fail(f"websocket {url} answered {answer!r}, expected 'echo: ping'")
-
-
 def check_forwarded(child: Child, base: str, source: str, trusted: bool) -> None:
     """Send forwarded headers from ``source`` (a loopback address) and see what Django saw."""
     with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=10) as http:
@@ -115,58 +110,9 @@ def check_forwarded(child: Child, base: str, source: str, trusted: bool) -> None
         raise child.fail(f"with {FORWARDED} from {source} Django saw {got}, expected {wanted}")
 
 
-def worker_count(master: int) -> int:
-    """Child processes of the server's master, not counting multiprocessing's resource tracker."""
-    count = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        if parent == master and b"resource_tracker" not in cmdline:
-            count += 1
-    return count
-
-
-def check_workers(child: Child, wanted: int, timeout: float = 30) -> None:
-    """The master ends up with exactly ``wanted`` worker processes (they may boot one by one)."""
-    deadline = time.monotonic() + timeout
-    while (found := worker_count(child.pid)) != wanted:
-        if time.monotonic() > deadline:
-            raise child.fail(f"{found} worker processes, expected {wanted}")
-        time.sleep(0.1)
-
-
-def stop_cleanly(child: Child, timeout: float = 40) -> None:
+def stop_cleanly(child: Child) -> None:
     """SIGTERM → exit status 0, then every process of the group gone (workers included)."""
-    child.proc.send_signal(signal.SIGTERM)
-    exits_cleanly(child, timeout)
-
-
-def stop_with_request_in_flight(child: Child, base: str, http1: bool, http2: bool) -> None:
-    """SIGTERM while /slow/ sleeps in the app: the request completes, then the server exits 0."""
-    outcome: dict[str, Any] = {}
-
-    def request() -> None:
-        with client(http1=http1, http2=http2) as http:
-            try:
-                outcome["response"] = http.get(base + "/slow/?seconds=2", timeout=30)
-            except httpx.HTTPError as exc:
-                outcome["error"] = exc
-
-    thread = threading.Thread(target=request, daemon=True)
-    thread.start()
-    child.wait_for_line("slow view started", timeout=20)
-    child.proc.send_signal(signal.SIGTERM)
-    thread.join(30)
-    if "response" not in outcome:
-        raise child.fail(f"the in-flight request failed after SIGTERM: {outcome.get('error')!r}")
-    expect(child, outcome["response"], 200, "slept 2.0")
-    # The one SIGTERM above must be enough: no second signal.
+    child.send(signal.SIGTERM)
     exits_cleanly(child)
 
 
@@ -185,18 +131,20 @@ def test_spec_configuration_serves_and_stops(case: Case, migrated_sqlite: str) -
             check_site(child, http, base, case.backend)
             # The websocket client speaks HTTP/1.1 only (WebSockets over HTTP/2 is RFC 8441).
             if case.backend.asgi and not case.http2_only:
-                check_websocket(child, f"ws://127.0.0.1:{port}/ws/echo/")
+                websocket_echo(child, f"ws://127.0.0.1:{port}/ws/echo/")
             if case.workers and Path("/proc/self/stat").exists():
-                check_workers(child, case.workers)
+                wait_workers(case.backend, child, case.workers)
             for source, trusted in case.forwarded.items():
                 check_forwarded(child, base, source, trusted)
         if case.stop_in_flight:
-            stop_with_request_in_flight(child, base, http1, http2)
+            # The in-flight request speaks HTTP/1.1: no case both stops in flight and is h2-only.
+            assert not case.http2_only
+            sigterm_with_request_in_flight(child, base)
         else:
             stop_cleanly(child)
         logged = bool(ACCESS_LOG_LINE.search(child.output))
-        if case.access_log is not None and logged != case.access_log:
-            raise child.fail(f"{case.source}: access log expected {'on' if case.access_log else 'off'}")
+        if case.logs_access is not None and logged != case.logs_access:
+            raise child.fail(f"{case.source}: access log expected {'on' if case.logs_access else 'off'}")
 
 
 def test_granian_http2_refuses_http11(migrated_sqlite: str) -> None:
@@ -232,7 +180,7 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 @pytest.mark.parametrize("backend", [GRANIAN_ASGI, GRANIAN_WSGI], ids=lambda b: b.id)
 def test_granian_tls_with_spec_ssl_keys(
-    backend: Backend, self_signed: tuple[Path, Path], migrated_sqlite: str
+    backend: WebBackend, self_signed: tuple[Path, Path], migrated_sqlite: str
 ) -> None:
     cert, key = self_signed
     port = free_port()
@@ -254,7 +202,7 @@ def test_granian_tls_with_spec_ssl_keys(
             expect(child, first, 200, INDEX_BODY)
             check_site(child, https, base, backend)
             if backend.asgi:
-                check_websocket(child, f"wss://127.0.0.1:{port}/ws/echo/", tls=trust)
+                websocket_echo(child, f"wss://127.0.0.1:{port}/ws/echo/", tls=trust)
             # Django sees the TLS connection itself, no proxy header involved.
             if https.get(base + "/whoami/").json()["secure"] is not True:
                 raise child.fail("Django did not see the request as secure over TLS")
@@ -276,7 +224,7 @@ def test_every_web_backend_is_stopped_with_a_request_in_flight() -> None:
     covered = {case.backend.id for case in CASES if case.stop_in_flight}
     assert covered == {
         "gunicorn",
-        "uvicorn-asgi",
+        "uvicorn",
         "uvicorn-wsgi",
         "granian-asgi",
         "granian-wsgi",

@@ -441,3 +441,125 @@ def test_sigterm_while_leftovers_drain_cancels_the_restart_and_keeps_one_deadlin
     assert world.manager.finished
     # The failure was being handled (a restart); the stop itself was clean.
     assert world.manager.returncode == 0
+
+
+# ----- issue 12: one stop signal per child, escalation only on a second external signal ----------
+
+QUIT = signal.SIGQUIT
+
+
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        ([(1, "exit", "web", 1)], "crash loop"),  # START_RETRIES=0: gives up at once
+        ([(1, "exit", "release", 0)], "RESTART='never'"),
+    ],
+)
+def test_the_first_external_sigterm_after_a_self_initiated_stop_does_not_kill(
+    history: list[tuple[float, str, str, int]], why: str
+) -> None:
+    world = World({"web": {}, "release": {"RESTART": "never"}, "worker": {}}, start_retries=0).start()
+    for t, event, name, code in history:
+        world.at(t, event, name, code)
+    assert world.manager.phase == "stopping", why
+    world.at(2, str(TERM))
+    assert (
+        world.lines[-1]
+        == "2 SIGTERM received: already stopping (SIGKILL at the deadline; SIGTERM again to kill now)"
+    )
+    assert world.current("worker").group_sent == []
+    assert world.current("worker").sent == [(1, TERM)]
+    world.at(3, str(TERM))
+    assert world.lines[-1] == "3 SIGTERM received again: killing every process now"
+    assert world.current("worker").group_sent == [(3, KILL)]
+
+
+def test_the_first_external_sigterm_after_a_failed_oneshot_does_not_kill() -> None:
+    world = World({"release": {"ONESHOT": True}, "web": {}}).start()
+    world.current("release").leftovers = True
+    world.at(1, "exit", "release", 2)
+    world.at(2, str(TERM))
+    assert world.current("release").group_sent == [(1, TERM)]
+    assert world.manager.returncode == 2
+
+
+def test_sigterm_after_sighup_does_not_signal_children_already_stopping() -> None:
+    world = World(WEB_WORKER, shutdown_timeout=25).start()
+    world.at(10, str(HUP))
+    world.at(12, str(TERM))
+    assert world.current("web").sent == [(10, TERM)]
+    assert world.current("worker").sent == [(10, TERM)]
+    world.at(13, "exit", "web", 0)
+    world.at(13, "exit", "worker", 0)
+    assert world.pids("web") == [100]
+    assert world.manager.finished
+    assert world.manager.returncode == 0
+
+
+def test_sigquit_stops_like_sigterm() -> None:
+    world = World(WEB_WORKER).start()
+    world.at(1, str(QUIT))
+    assert (
+        world.lines[2]
+        == "1 SIGQUIT received: stopping every process (SIGKILL after 25s; SIGQUIT again to kill now)"
+    )
+    assert world.current("web").sent == [(1, TERM)]
+    world.at(2, str(QUIT))
+    assert world.current("web").group_sent == [(2, KILL)]
+
+
+def test_a_child_that_never_exits_after_sigkill_is_given_up() -> None:
+    """A process in uninterruptible sleep (D state) ignores even SIGKILL: the supervisor must end."""
+    world = World(WEB_WORKER, shutdown_timeout=10).start()
+    world.at(0, str(TERM))
+    world.at(1, "exit", "worker", 0)
+    world.settle(100)
+    assert world.lines[-2:] == [
+        "10 web (pid 100) still running 10s after the stop signal: SIGKILL",
+        "15 web (pid 100) did not exit 5s after SIGKILL (stuck in the kernel?); no longer waiting for it",
+    ]
+    assert world.manager.finished
+    assert world.manager.returncode == 137
+
+
+def test_a_child_that_never_exits_after_a_second_signal_is_given_up() -> None:
+    world = World(WEB_WORKER).start()
+    world.at(0, str(INT))
+    world.at(1, str(INT))
+    world.settle(100)
+    assert world.manager.finished
+    assert world.lines[-1].startswith("6 worker (pid 101) did not exit 5s after SIGKILL")
+
+
+def test_a_spawn_failure_on_restart_backs_off_like_a_crash() -> None:
+    world = World(WEB_WORKER, start_seconds=10, start_retries=2, restart_delay=1).start()
+    world.fail_spawn = True
+    world.at(1, "exit", "web", 1)
+    world.settle(5)
+    assert world.lines[2:] == [
+        "1 web exited with code 1; restarting it in 1s",
+        "2 web could not be started again: [Errno 24] Too many open files; retrying in 2s",
+        "4 web could not be started again: [Errno 24] Too many open files; giving up "
+        "after 3 failures in a row (PRODSERVER_SUPERVISOR['START_RETRIES'] = 2); stopping everything",
+        "4 sending SIGTERM to worker (pid 101)",
+    ]
+    world.at(5, "exit", "worker", 0)
+    assert world.manager.finished
+    assert world.manager.returncode == 127
+
+
+def test_a_spawn_failure_on_restart_recovers_when_the_resource_is_back() -> None:
+    world = World(WEB_WORKER, restart_delay=1).start()
+    world.fail_spawn = True
+    world.at(1, "exit", "web", 1)
+    world.settle(2)
+    world.fail_spawn = False
+    world.settle(10)
+    assert world.lines[-1] == "4 web started (pid 102)"
+    assert not world.manager.finished
+
+
+def test_backoff_never_overflows_with_many_retries() -> None:
+    timing = SupervisorConfig(start_retries=100_000, restart_delay=0.5, restart_delay_max=30)
+    decision = after_exit(parse_process("web", {"BACKEND": "x.Y"}), 1, 0.1, 5000, timing)
+    assert (decision.action, decision.delay) == ("restart", 30)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import os
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +102,89 @@ def test_a_closed_output_does_not_stop_the_supervisor() -> None:
     printer.feed("web", b"lost\n")
     printer.system("still supervising")
     assert printer.broken
+
+
+# ----- issue 12: a slow or stalled stream never blocks, and odd output stays complete -----------
+
+
+def test_a_lone_carriage_return_ends_a_line_and_a_split_crlf_does_not_add_one() -> None:
+    printer = Printer(io.BytesIO(), ["web"])
+    printer.feed("web", b"10%\r20%\r")
+    printer.feed("web", b"\ndone\r")
+    printer.finish("web")
+    assert output(printer) == "web    | 10%\nweb    | 20%\nweb    | done\n"
+
+
+def test_ten_megabytes_without_a_newline_come_out_whole_in_bounded_pieces() -> None:
+    printer = Printer(io.BytesIO(), ["web"])
+    text = ("é" * 5_000_000).encode()  # two bytes each: pieces must not cut a character
+    for start in range(0, len(text), 65536):
+        printer.feed("web", text[start : start + 65536])
+    printer.finish("web")
+    lines = output(printer).splitlines()
+    assert all(len(line.encode()) <= len("web    | ") + MAX_LINE for line in lines)
+    assert "".join(line.removeprefix("web    | ") for line in lines) == "é" * 5_000_000
+
+
+def test_output_ending_mid_character_is_printed_with_a_replacement() -> None:
+    printer = Printer(io.BytesIO(), ["web"])
+    printer.feed("web", "ok ☃".encode()[:-1])
+    printer.finish("web")
+    assert output(printer) == "web    | ok \ufffd\n"
+
+
+def test_a_stalled_pipe_never_blocks_and_drops_are_counted_and_said_once() -> None:
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as stream, os.fdopen(read_end, "rb") as reader:
+        printer = Printer(stream, ["web"], limit=100_000)
+        line = b"x" * 99 + b"\n"
+        for _ in range(10_000):  # 1 MB: far beyond the pipe (64 KiB) and the limit, never blocks
+            printer.feed("web", line)
+        printer.finish("web")
+        os.set_blocking(read_end, False)
+        received = b""
+        while printer.pending or not received.endswith(b"not read\n"):
+            received += reader.read(1 << 20) or b""
+            printer.flush()
+    lines = received.decode().splitlines()
+    kept = lines.count("web    | " + "x" * 99)
+    assert 600 < kept < 10_000
+    notices = [line for line in lines if line.startswith("system |")]
+    assert notices == [
+        "system | the output is not being read fast enough: dropping web's lines while it is behind "
+        "(counted when its output ends)",
+        f"system | web: {10_000 - kept} lines of its output were dropped because the output was not read",
+    ]
+
+
+class Flaky(io.BytesIO):
+    """A stream whose writes fail once with ``errno``, then work."""
+
+    def __init__(self, error: int) -> None:
+        super().__init__()
+        self.error: int | None = error
+
+    def write(self, data: object) -> int:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise OSError(error, os.strerror(error))
+        return super().write(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO])
+def test_a_passing_write_error_loses_those_lines_only(error: int) -> None:
+    printer = Printer(Flaky(error), ["web"])
+    printer.feed("web", b"lost\n")
+    printer.feed("web", b"kept\n")
+    assert not printer.broken
+    assert output(printer) == "web    | kept\n"
+
+
+def test_a_regular_file_takes_everything_at_once(tmp_path: Path) -> None:
+    with (tmp_path / "out.log").open("wb") as stream:
+        printer = Printer(stream, ["web"], limit=1000)
+        for number in range(1000):
+            printer.feed("web", f"line {number}\n".encode())
+        assert not printer.pending
+    lines = (tmp_path / "out.log").read_text().splitlines()
+    assert lines == [f"web    | line {number}" for number in range(1000)]

@@ -54,6 +54,41 @@ def error(path: str, args: Any, overrides: Sequence[str] = ()) -> str:
     return str(info.value)
 
 
+DETACHING = (
+    "is refused: it makes gunicorn detach into the background, beyond the reach of prodserver's "
+    "supervisor and of every later stop signal; remove it (the supervisor, systemd or the platform "
+    "keeps the process running)."
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "overrides", "where"),
+    [
+        ({"daemon": True}, (), "ARGS key 'daemon'"),
+        ({"DAEMON": "false"}, (), "ARGS key 'DAEMON'"),
+        (None, ("--daemon",), "command-line option '--daemon'"),
+        ("--workers=2 --daemon", (), "ARGS option '--daemon'"),
+    ],
+)
+def test_options_that_daemonize_are_refused_with_the_reason(
+    args: Any, overrides: Sequence[str], where: str
+) -> None:
+    assert error(GUNICORN, args, overrides) == f"Process 'web': {where} {DETACHING}"
+
+
+@pytest.mark.parametrize(
+    ("args", "cmd_args", "where"),
+    [("--workers=2 -D", "", "ARGS option '-D'"), (None, "--daemon", "GUNICORN_CMD_ARGS option 'daemon'")],
+)
+def test_daemonizing_where_no_key_names_it_is_refused_too(
+    args: Any, cmd_args: str, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", cmd_args)
+    with pytest.raises(OptionError) as info:
+        backend(GUNICORN, args).validate()
+    assert str(info.value) == f"Process 'web': {where} {DETACHING}"
+
+
 # ----- valued options ------------------------------------------------------------------------
 
 

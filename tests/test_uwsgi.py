@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness import MANAGE, TESTS_DIR, child_env, free_port, prodserver, run_manage
+from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight
 
 UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"
@@ -135,14 +136,33 @@ def test_own_master_start_hooks_keep_the_sigterm_mapping() -> None:
             "/nonexistent/uwsgi.ini failed: No such file or directory",
         ),
         (
+            {"daemonize": "/tmp/uwsgi.log"},
+            "Process 'web': ARGS key 'daemonize' is refused: it makes uwsgi detach into the background, "
+            "beyond the reach of prodserver's supervisor and of every later stop signal; remove it (the "
+            "supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
+            "--http-socket=127.0.0.1:0 --daemonize2=/tmp/uwsgi.log",
+            "Process 'web': ARGS option '--daemonize2=/tmp/uwsgi.log' is refused: it makes uwsgi detach "
+            "into the background, beyond the reach of prodserver's supervisor and of every later stop "
+            "signal; remove it (the supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
+            ["--http-socket=127.0.0.1:0", "-d", "/tmp/uwsgi.log"],
+            "Process 'web': ARGS option '-d' is refused: it makes uwsgi detach into the background, "
+            "beyond the reach of prodserver's supervisor and of every later stop signal; remove it (the "
+            "supervisor, systemd or the platform keeps the process running).",
+        ),
+        (
             "--master=1 --http-socket=127.0.0.1:0",
             "Process 'web': uwsgi rejects the options: option '--master' doesn't allow an argument",
         ),
     ],
 )
+@pytest.mark.usefixtures("django_project", "no_platform_variables")
 def test_errors_name_the_setting(args: Any, message: str) -> None:
-    result = run_manage("prodserver", "web", processes=web(args), timeout=30)
-    assert (result.returncode, result.stderr) == (1, f"CommandError: {message}\n")
+    # In this process; the exit status and bare stderr of such an error are test_errors.py's.
+    assert command_error("web", processes=web(args)) == message
 
 
 def test_not_installed_names_the_extra(tmp_path: Path) -> None:

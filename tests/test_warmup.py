@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harness import DATABASE_URL, free_port, http_get, prodserver, run_manage
+from in_process import command_error
 from test_health import database, web
 
 SETTINGS = {"ROOT_URLCONF": "testproject.probes"}
@@ -140,7 +141,8 @@ WHERE = "PRODUCTION_PROCESSES['web']['WARMUP']"
         ({"URLS": ["/"], "HOST": ""}, f"{WHERE}['HOST'] must be a host name such as 'example.com'."),
     ],
 )
+@pytest.mark.usefixtures("django_project", "no_platform_variables")
 def test_bad_warmup_setting_is_one_line(warmup: Any, message: str) -> None:
-    code, stderr, _ = _start_failing(warmup)
-    assert code == 1
-    assert stderr == f"CommandError: {message}\n"
+    # In this process; the exit status and bare stderr of such an error are test_errors.py's.
+    processes = web("gunicorn", free_port(), WARMUP=warmup)
+    assert command_error("web", processes=processes, settings=SETTINGS) == message

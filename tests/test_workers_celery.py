@@ -25,6 +25,8 @@ from worker_support import (
     celery_processes,
     celery_queue_length,
     celery_send,
+    release,
+    signal_group,
     stop_group,
     unique,
     wait_for_file,
@@ -54,9 +56,10 @@ def start_worker(broker: str, queue: str, settings: dict[str, Any] | None = None
     )
 
 
-def run_slow_task(child: Child, broker: str, queue: str, done: Path, seconds: float) -> None:
+def run_held_task(child: Child, broker: str, queue: str, done: Path) -> None:
+    """A task that runs until the test calls ``release(done)``: it is running when this returns."""
     child.wait_for_line(" ready.")
-    celery_send(broker, "testproject.slow_touch", seconds, str(done), queue=queue)
+    celery_send(broker, "testproject.held_touch", str(done), queue=queue)
     wait_for_file(Path(f"{done}.started"), child)
 
 
@@ -76,14 +79,18 @@ def test_soft_shutdown_survives_sigterm_to_every_process(queue: str, tmp_path: P
     # whole group (systemd, Heroku) does not kill the task; it finishes inside the
     # worker's own grace period (worker_soft_shutdown_timeout) and the worker exits 0.
     done = tmp_path / "done"
-    settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 4}
+    settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 10}
     with start_worker(REDIS_URL, queue, settings) as child:
-        run_slow_task(child, REDIS_URL, queue, done, seconds=2)
-        assert stop_group(child) == 0, child.output
+        run_held_task(child, REDIS_URL, queue, done)
+        signal_group(child)
+        # The task is still held when the soft shutdown begins; it finishes inside the grace
+        # period, which Celery waits out in full (so it is short, and the task is released at once).
+        child.wait_for_line("Initiating Soft Shutdown, terminating in 10.0 seconds")
+        release(done)
+        assert child.wait() == 0, child.output
         assert done.exists(), child.output
-        assert "Initiating Soft Shutdown, terminating in 4.0 seconds" in child.output
         assert (
-            "prodserver: worker: SHUTDOWN 'soft': SIGTERM gives running tasks 4 s "
+            "prodserver: worker: SHUTDOWN 'soft': SIGTERM gives running tasks 10 s "
             "(worker_soft_shutdown_timeout), then unfinished ones are lost: set task_acks_late "
             "to requeue them." in child.output
         )
@@ -96,7 +103,7 @@ def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_
     done = tmp_path / "done"
     settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 1, "CELERY_TASK_ACKS_LATE": True}
     with start_worker(BROKER_URL, queue, settings) as child:
-        run_slow_task(child, BROKER_URL, queue, done, seconds=30)
+        run_held_task(child, BROKER_URL, queue, done)
         assert stop_group(child) == 0, child.output
         assert not done.exists()
     assert celery_queue_length(BROKER_URL, queue) == 1
@@ -111,8 +118,10 @@ def test_warm_shutdown_waits_for_the_task(queue: str, tmp_path: Path) -> None:
     # tasks however long they take, then the worker exits 0 at once.
     done = tmp_path / "done"
     with start_worker(BROKER_URL, queue, SHUTDOWN="warm") as child:
-        run_slow_task(child, BROKER_URL, queue, done, seconds=2)
+        run_held_task(child, BROKER_URL, queue, done)
         child.send(signal.SIGTERM)
+        child.wait_for_line("worker: Warm shutdown (MainProcess)")
+        release(done)
         assert child.wait() == 0, child.output
         assert done.exists(), child.output
         assert "worker: Warm shutdown (MainProcess)" in child.output
@@ -126,7 +135,7 @@ def test_a_late_acked_task_survives_a_hard_kill(queue: str, tmp_path: Path) -> N
     done = tmp_path / "done"
     settings = {"CELERY_TASK_ACKS_LATE": True}
     with start_worker(BROKER_URL, queue, settings) as child:
-        run_slow_task(child, BROKER_URL, queue, done, seconds=30)
+        run_held_task(child, BROKER_URL, queue, done)
         child.kill_group()
     Path(f"{done}.started").unlink()
     with start_worker(BROKER_URL, queue, settings) as again:
@@ -220,12 +229,14 @@ def test_flower_listens_on_loopback_unless_told_otherwise() -> None:
 @pytest.mark.lowest_workers
 @pytest.mark.skipif(soft_shutdown_available(), reason="this Celery has soft shutdown")
 def test_an_older_celery_stops_warm_by_default_and_says_so(queue: str, tmp_path: Path) -> None:
-    # SIGTERM to every process, as systemd and Heroku send it: there is no REMAP_SIGTERM on
-    # these releases (SIGQUIT would be a cold shutdown), so the task in progress still finishes.
+    # No REMAP_SIGTERM on these releases (SIGQUIT there is a cold shutdown): SIGTERM to the
+    # main process stops the worker warm, and the task in progress still finishes.
     done = tmp_path / "done"
     with start_worker(REDIS_URL, queue) as child:
-        run_slow_task(child, REDIS_URL, queue, done, seconds=2)
+        run_held_task(child, REDIS_URL, queue, done)
         child.send(signal.SIGTERM)
+        child.wait_for_line("worker: Warm shutdown (MainProcess)")
+        release(done)
         assert child.wait() == 0, child.output
         assert done.exists(), child.output
         assert "worker: Warm shutdown (MainProcess)" in child.output

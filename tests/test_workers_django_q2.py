@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from harness import REDIS_URL, prodserver, run_manage
-from worker_support import DJANGO_Q2, q2_settings, shell, stop_group, wait_for_file
+from worker_support import DJANGO_Q2, q2_settings, release, shell, stop_group, wait_for_file
 
 pytestmark = pytest.mark.lowest_workers
 
@@ -46,9 +46,12 @@ def test_the_cluster_runs_a_task_and_finishes_it_on_sigterm(
         child.wait_for_line("running.")
         enqueue(settings, sqlite, "touch", str(done))
         assert wait_for_file(done, child).startswith("done by pid")
-        enqueue(settings, sqlite, "slow_touch", 2, str(slow))
+        enqueue(settings, sqlite, "held_touch", str(slow))
         wait_for_file(Path(f"{slow}.started"), child)
         child.send(signal.SIGTERM)
+        # Still running when the cluster takes the signal; it finishes before the cluster stops.
+        child.wait_for_line("stopping cluster processes")
+        release(slow)
         assert child.wait() == 0, child.output
         assert slow.exists(), child.output
         assert "has stopped." in child.output
@@ -65,11 +68,13 @@ def test_sigterm_to_every_process_does_not_hang_and_the_orm_broker_reruns_the_ta
     settings = q2_settings(orm="default", timeout=4, retry=5)
     with prodserver("worker", processes=PROCESSES, settings=settings, db=sqlite) as child:
         child.wait_for_line("running.")
-        enqueue(settings, sqlite, "slow_touch", 1.5, str(slow))
+        # Held until the release file exists: it cannot finish before the stop, however slow.
+        enqueue(settings, sqlite, "held_touch", str(slow))
         wait_for_file(Path(f"{slow}.started"), child)
         assert stop_group(child, timeout=20) == 0, child.output
         assert not slow.exists(), child.output
     Path(f"{slow}.started").unlink()
+    release(slow)
     with prodserver("worker", processes=PROCESSES, settings=settings, db=sqlite) as again:
         wait_for_file(Path(f"{slow}.started"), again, timeout=30)
         wait_for_file(slow, again)

@@ -15,7 +15,7 @@ from urllib.parse import urlparse, urlunparse
 import pytest
 
 from harness import DATABASE_URL, prodserver, run_manage
-from worker_support import DJANGO_TASKS, shell, stop_group, tasks_settings, unique, wait_for_file
+from worker_support import DJANGO_TASKS, release, shell, signal_group, tasks_settings, unique, wait_for_file
 
 PROCESSES = {"worker": {"BACKEND": DJANGO_TASKS, "ARGS": {"interval": 0.1, "startup-delay": False}}}
 
@@ -62,11 +62,15 @@ def test_the_worker_runs_a_task_and_finishes_it_on_sigterm(db: str, tmp_path: Pa
         child.wait_for_line("Starting worker")
         enqueue(db, f"tasks_touch.enqueue({str(done)!r})")
         assert wait_for_file(done, child).startswith("done by pid")
-        task_id = enqueue(db, f"tasks_slow_touch.enqueue(2, {str(slow)!r})")
+        task_id = enqueue(db, f"tasks_held_touch.enqueue({str(slow)!r})")
         wait_for_file(Path(f"{slow}.started"), child)
-        assert stop_group(child) == 0, child.output
+        signal_group(child)
+        # Still running when the worker takes the signal; it finishes before the worker exits.
+        child.wait_for_line("shutting down gracefully")
+        release(slow)
+        assert child.wait() == 0, child.output
         assert slow.exists(), child.output
-        assert f"Task id={task_id} path=testproject.tasks.tasks_slow_touch state=SUCCESSFUL" in child.output
+        assert f"Task id={task_id} path=testproject.tasks.tasks_held_touch state=SUCCESSFUL" in child.output
 
 
 def test_queue_names_from_a_list(sqlite: str, tmp_path: Path) -> None:

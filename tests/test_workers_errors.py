@@ -1,7 +1,10 @@
-"""Every way a worker process can be misconfigured, through the real ``manage.py prodserver``.
+"""Every way a worker process can be misconfigured, and the whole message ``manage.py prodserver`` prints.
 
-Each case asserts the whole of stderr: one line naming the process and the setting and
-saying how to fix it, exit status 1, no traceback.
+A message is one line naming the process and the setting and saying how to fix it. What the
+checks find is asserted in this process (``call_command`` with checks on, under
+``override_settings``); one real ``manage.py`` subprocess per kind of error keeps exit status 1
+and a stderr of the message alone, and the cases that need a process anyway run in one: a
+package missing from the path, a broker or database found unreachable just before the start.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import pytest
 
 from harness import TESTS_DIR, free_port, run_manage
+from in_process import command_error
 from worker_support import (
     CELERY_APP,
     CELERY_FLOWER,
@@ -25,6 +29,8 @@ from worker_support import (
     tasks_settings,
 )
 
+pytestmark = pytest.mark.usefixtures("django_project")
+
 
 def fails(name: str, processes: dict[str, Any], **env_kw: Any) -> subprocess.CompletedProcess[str]:
     result = run_manage("prodserver", name, timeout=30, processes=processes, **env_kw)
@@ -35,6 +41,10 @@ def fails(name: str, processes: dict[str, Any], **env_kw: Any) -> subprocess.Com
 def assert_error(result: subprocess.CompletedProcess[str], message: str) -> None:
     assert result.stderr == f"CommandError: {message}\n"
     assert result.returncode == 1
+
+
+def error(name: str, processes: dict[str, Any], settings: dict[str, Any] | None = None) -> str:
+    return command_error(name, processes=processes, settings=settings)
 
 
 def without(module: str) -> dict[str, str]:
@@ -56,13 +66,45 @@ def closed_port() -> int:
     return free_port()
 
 
+# ----- what only a process shows: exit status 1, one line, no traceback ------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "processes", "message"),
+    [
+        (
+            "worker",
+            {"worker": {"BACKEND": CELERY_WORKER}},
+            "Process 'worker' needs 'APP', the import path of your Celery app, e.g. 'APP': "
+            "'config.celery.app'.",
+        ),
+        (
+            "worker",
+            {"worker": {"BACKEND": CELERY_WORKER, "APP": "testproject.nosuch.app"}},
+            "Process 'worker': APP 'testproject.nosuch.app' cannot be imported (no module named "
+            "'testproject.nosuch'); set it to the import path of your Celery app, e.g. 'config.celery.app'.",
+        ),
+        (
+            "flower",
+            {"flower": {"BACKEND": CELERY_FLOWER, "APP": CELERY_APP, "ARGS": {"prot": 5555}}},
+            "Process 'flower': ARGS key 'prot' is not a celery flower option; did you mean 'port'?",
+        ),
+    ],
+    ids=["configuration", "app", "args"],
+)
+def test_each_kind_of_error_exits_1_with_the_message_alone(
+    name: str, processes: dict[str, Any], message: str
+) -> None:
+    assert_error(fails(name, processes), message)
+    assert error(name, processes) == message
+
+
 # ----- Celery: the APP -------------------------------------------------------------------------
 
 
 def test_celery_without_app() -> None:
-    assert_error(
-        fails("worker", {"worker": {"BACKEND": CELERY_WORKER}}),
-        "Process 'worker' needs 'APP', the import path of your Celery app, e.g. 'APP': 'config.celery.app'.",
+    assert error("worker", {"worker": {"BACKEND": CELERY_WORKER}}) == (
+        "Process 'worker' needs 'APP', the import path of your Celery app, e.g. 'APP': 'config.celery.app'."
     )
 
 
@@ -75,21 +117,20 @@ def test_celery_without_app() -> None:
     ],
 )
 def test_celery_app_path_that_does_not_exist(app: str, why: str) -> None:
-    assert_error(
-        fails("worker", celery(APP=app)),
+    assert error("worker", celery(APP=app)) == (
         f"Process 'worker': APP {app!r} cannot be imported ({why}); set it to the import path of "
-        "your Celery app, e.g. 'config.celery.app'.",
+        "your Celery app, e.g. 'config.celery.app'."
     )
 
 
-def test_celery_app_module_that_raises() -> None:
-    # Not a typo in the path: the module exists and its own code fails. Say where.
-    result = fails("worker", celery(APP="testproject.broken_celery.app"))
-    assert_error(
-        result,
+def test_celery_app_module_that_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Not a typo in the path: the module exists and its own code fails. Say where (relative to
+    # the working directory, as manage.py runs there).
+    monkeypatch.chdir(TESTS_DIR)
+    assert error("worker", celery(APP="testproject.broken_celery.app")) == (
         "Process 'worker': importing APP 'testproject.broken_celery.app' raised RuntimeError: the "
         "broker password is not configured (testproject/broken_celery.py, line 3); fix that module "
-        "(--traceback shows the whole traceback).",
+        "(--traceback shows the whole traceback)."
     )
 
 
@@ -103,10 +144,9 @@ def test_celery_app_module_that_raises_with_traceback() -> None:
 
 
 def test_celery_app_that_is_not_a_celery_app() -> None:
-    assert_error(
-        fails("worker", celery(APP="testproject.settings.SECRET_KEY")),
+    assert error("worker", celery(APP="testproject.settings.SECRET_KEY")) == (
         "Process 'worker': APP 'testproject.settings.SECRET_KEY' is a str, not a Celery app; point "
-        "it at the Celery(...) instance, e.g. 'config.celery.app'.",
+        "it at the Celery(...) instance, e.g. 'config.celery.app'."
     )
 
 
@@ -130,33 +170,30 @@ def test_flower_not_installed() -> None:
 
 
 def test_celery_unknown_args_key() -> None:
-    assert_error(
-        fails("worker", celery(ARGS={"concurency": 2})),
-        "Process 'worker': ARGS key 'concurency' is not a celery worker option; did you mean 'concurrency'?",
+    assert error("worker", celery(ARGS={"concurency": 2})) == (
+        "Process 'worker': ARGS key 'concurency' is not a celery worker option; did you mean 'concurrency'?"
     )
 
 
 def test_celery_bad_value_quotes_celery() -> None:
-    assert_error(
-        fails("worker", celery(ARGS={"concurrency": "many"})),
+    assert error("worker", celery(ARGS={"concurrency": "many"})) == (
         "Process 'worker': ARGS['concurrency'] = 'many' is rejected by celery worker: Invalid value "
-        "for '-c' / '--concurrency': must be a non-negative integer or 'auto', got 'many'",
+        "for '-c' / '--concurrency': must be a non-negative integer or 'auto', got 'many'"
     )
 
 
-def test_celery_detach_is_not_offered() -> None:
-    assert_error(
-        fails("worker", celery(ARGS={"detach": True})),
-        "Process 'worker': ARGS key 'detach' is not a celery worker option; see 'celery worker --help' "
-        "for its options.",
+def test_celery_detach_is_refused_with_the_reason() -> None:
+    assert error("worker", celery(ARGS={"detach": True})) == (
+        "Process 'worker': ARGS key 'detach' is refused: it makes celery worker detach into the "
+        "background, beyond the reach of prodserver's supervisor and of every later stop signal; "
+        "remove it (the supervisor, systemd or the platform keeps the process running)."
     )
 
 
 def test_celery_unknown_shutdown_mode() -> None:
-    assert_error(
-        fails("worker", celery(SHUTDOWN="cold")),
+    assert error("worker", celery(SHUTDOWN="cold")) == (
         "Process 'worker': SHUTDOWN = 'cold' is not a Celery shutdown mode; use 'soft' (the default: "
-        "SIGTERM gives running tasks a bounded time) or 'warm' (SIGTERM waits for them however long).",
+        "SIGTERM gives running tasks a bounded time) or 'warm' (SIGTERM waits for them however long)."
     )
 
 
@@ -194,17 +231,15 @@ def test_celery_broker_that_never_answers(tmp_path: Path) -> None:
 
 
 def test_flower_unknown_option_is_not_dropped_silently() -> None:
-    assert_error(
-        fails("flower", flower(ARGS={"prot": 5555})),
-        "Process 'flower': ARGS key 'prot' is not a celery flower option; did you mean 'port'?",
+    assert error("flower", flower(ARGS={"prot": 5555})) == (
+        "Process 'flower': ARGS key 'prot' is not a celery flower option; did you mean 'port'?"
     )
 
 
 def test_flower_bad_value_quotes_tornado() -> None:
-    assert_error(
-        fails("flower", flower(ARGS={"port": "http"})),
+    assert error("flower", flower(ARGS={"port": "http"})) == (
         "Process 'flower': ARGS['port'] = 'http' is rejected by celery flower: "
-        "invalid literal for int() with base 10: 'http'",
+        "invalid literal for int() with base 10: 'http'"
     )
 
 
@@ -216,10 +251,9 @@ def tasks(**entry: Any) -> dict[str, Any]:
 
 
 def test_django_tasks_app_not_installed() -> None:
-    assert_error(
-        fails("worker", tasks()),
+    assert error("worker", tasks()) == (
         "Process 'worker' runs django-tasks-db's db_worker, but 'django_tasks_db' is not in "
-        "INSTALLED_APPS: add it, then run 'manage.py migrate'.",
+        "INSTALLED_APPS: add it, then run 'manage.py migrate'."
     )
 
 
@@ -234,26 +268,23 @@ def test_django_tasks_not_installed() -> None:
 def test_django_tasks_backend_without_a_worker() -> None:
     # Without TASKS the default backend runs each task inside enqueue(): nothing to work on.
     settings = {"INSTALLED_APPS": installed_apps("django_tasks", "django_tasks_db")}
-    assert_error(
-        fails("worker", tasks(), settings=settings),
+    assert error("worker", tasks(), settings=settings) == (
         "Process 'worker': TASKS['default'] uses django_tasks.backends.immediate.ImmediateBackend, "
         "which has no worker (db_worker runs the tasks of a database backend); set its 'BACKEND' to "
-        "'django_tasks_db.DatabaseBackend'.",
+        "'django_tasks_db.DatabaseBackend'."
     )
 
 
 def test_django_tasks_unknown_args_key() -> None:
-    assert_error(
-        fails("worker", tasks(ARGS={"intervall": 1}), settings=tasks_settings()),
-        "Process 'worker': ARGS key 'intervall' is not a db_worker option; did you mean 'interval'?",
+    assert error("worker", tasks(ARGS={"intervall": 1}), settings=tasks_settings()) == (
+        "Process 'worker': ARGS key 'intervall' is not a db_worker option; did you mean 'interval'?"
     )
 
 
 def test_django_tasks_bad_value_quotes_db_worker() -> None:
-    assert_error(
-        fails("worker", tasks(ARGS={"interval": -1}), settings=tasks_settings()),
+    assert error("worker", tasks(ARGS={"interval": -1}), settings=tasks_settings()) == (
         "Process 'worker': ARGS['interval'] = -1 is rejected by db_worker: argument --interval: "
-        "Must be zero or greater",
+        "Must be zero or greater"
     )
 
 
@@ -282,10 +313,9 @@ def q2(**entry: Any) -> dict[str, Any]:
 
 
 def test_django_q2_app_not_installed() -> None:
-    assert_error(
-        fails("worker", q2()),
+    assert error("worker", q2()) == (
         "Process 'worker' runs Django-Q2's qcluster, but 'django_q' is not in INSTALLED_APPS: add it, "
-        "then run 'manage.py migrate'.",
+        "then run 'manage.py migrate'."
     )
 
 
@@ -298,6 +328,8 @@ def test_django_q2_not_installed() -> None:
 
 
 def test_django_q2_unknown_args_key() -> None:
+    # A subprocess: Django-Q2 reads Q_CLUSTER once, when django_q.conf is first imported, so
+    # override_settings cannot give it this test's cluster.
     assert_error(
         fails("worker", q2(ARGS={"run_one": True}), settings=q2_settings(orm="default")),
         "Process 'worker': ARGS key 'run_one' is not a qcluster option; did you mean 'run-once'?",

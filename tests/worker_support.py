@@ -1,7 +1,8 @@
 """What the worker tests share: settings for each framework, enqueueing, waiting for a task's file.
 
-Tasks (``testproject/tasks.py``) leave a file behind; ``slow_touch`` writes ``PATH.started``
-first, so a test signals the worker only once the task is really running.
+Tasks (``testproject/tasks.py``) leave a file behind; ``held_touch`` writes ``PATH.started``
+first, so a test signals the worker only once the task is really running, and finishes only
+once the test calls ``release(PATH)``.
 """
 
 from __future__ import annotations
@@ -9,8 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import django
 
-from harness import Child, run_manage
+from harness import Child, run_manage, wait_until
 
 CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
 CELERY_BEAT = "django_prodserver.backends.celery.CeleryBeat"
@@ -69,28 +68,24 @@ def shell(code: str, **env_kw: Any) -> str:
 
 def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     """The file's text once it exists; the child's output in the failure if it never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            return path.read_text()
-        time.sleep(0.05)
-    raise child.fail(f"{path} was not written within {timeout}s")
+    wait_until(f"{path} was not written", path.exists, child, timeout)
+    return path.read_text()
 
 
-def assert_stays_absent(path: Path, child: Child, seconds: float) -> None:
-    """``path`` does not appear for ``seconds`` (used only after a bounded event, never as a wait)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if path.exists():
-            raise child.fail(f"{path} appeared")
-        time.sleep(0.05)
-
-
-def stop_group(child: Child, timeout: float = 30) -> int:
+def signal_group(child: Child) -> None:
     """SIGTERM to every process of the child's group, as systemd, Heroku or a killpg do."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signal.SIGTERM)
+
+
+def stop_group(child: Child, timeout: float = 30) -> int:
+    signal_group(child)
     return child.wait(timeout)
+
+
+def release(path: Path) -> None:
+    """Let ``held_touch(path)`` finish (testproject/tasks.py)."""
+    Path(f"{path}.release").touch()
 
 
 def celery_send(broker: str, task: str, *args: Any, queue: str) -> None:
@@ -119,10 +114,6 @@ def celery_queue_length(broker: str, queue: str) -> int:
     with Connection(broker) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue, passive=True)
         return int(count)
-
-
-def exit_without_traceback(result: subprocess.CompletedProcess[str]) -> None:
-    assert "Traceback" not in result.stderr, result.stderr
 
 
 def celery_processes(broker_queue: str, **entry: Any) -> Mapping[str, Any]:

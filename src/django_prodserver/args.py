@@ -46,6 +46,11 @@ def as_bool(value: Any) -> bool | None:
     return None
 
 
+def as_list(value: Any) -> list[Any]:
+    """A list or tuple as a list; any other value as a list of that one value."""
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
 def is_unset(value: Any) -> bool:
     """``None``/``"None"`` on a valued option means "the program's default" (as in the ARGS tables)."""
     return value is None or (isinstance(value, str) and value.strip() in ("None", "none", "null"))

@@ -6,7 +6,10 @@ in exactly one spot and every error about it reads the same.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import math
+import re
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -59,6 +62,8 @@ class ProcessConfig:
     oneshot: bool = False
     warmup: WarmupConfig | None = None
     shutdown: ShutdownMode | None = None
+    #: Seconds a web server keeps serving after SIGTERM with readiness failing (draining.py).
+    drain: float = 0.0
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def setting_path(self, key: str | None = None) -> str:
@@ -83,20 +88,54 @@ def _raw_setting() -> Mapping[str, Any]:
     return processes
 
 
+#: Process names end up in argv (``prodserver NAME``), unit and container names, log prefixes.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+#: Signals whose default action is to ignore the process or pause it: as a stop signal they
+#: stop nothing, and as the die-with-parent signal they leave the child running orphaned.
+_NOT_STOPPING = frozenset(
+    getattr(signal, name)
+    for name in ("SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+    if hasattr(signal, name)
+)
+
+
+def check_name(name: Any) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{SETTING} key {name!r} is not a process name; use letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit, e.g. 'web' or 'celery-beat'."
+        )
+    return name
+
+
 def _parse_signal(name: str, value: Any) -> signal.Signals:
-    if isinstance(value, int):
-        try:
-            return signal.Signals(value)
-        except ValueError:
-            pass
+    where = f"{SETTING}[{name!r}]['STOP_SIGNAL'] = {value!r}"
+    found: signal.Signals | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        with contextlib.suppress(ValueError):
+            found = signal.Signals(value)
     elif isinstance(value, str):
         text = value.upper()
         text = text if text.startswith("SIG") else f"SIG{text}"
-        if text in signal.Signals.__members__:
-            return signal.Signals[text]
-    raise ConfigurationError(
-        f"{SETTING}[{name!r}]['STOP_SIGNAL'] = {value!r} is not a signal; use e.g. 'SIGTERM' or 'SIGINT'."
-    )
+        found = signal.Signals.__members__.get(text)
+    if found is None:
+        raise ConfigurationError(f"{where} is not a signal; use e.g. 'SIGTERM' or 'SIGINT'.")
+    if found in _NOT_STOPPING:
+        raise ConfigurationError(
+            f"{where} does not stop a process (by default it is ignored or pauses it), and it is "
+            "also what a child gets when the supervisor dies; use e.g. 'SIGTERM', 'SIGINT' or 'SIGQUIT'."
+        )
+    return found
+
+
+def _parse_oneshot(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigurationError(
+            f"{SETTING}[{name!r}]['ONESHOT'] = {value!r} is not True or False; "
+            "write the boolean itself, e.g. True (or leave the key out)."
+        )
+    return value
 
 
 def _parse_warmup(name: str, value: Any) -> WarmupConfig | None:
@@ -132,7 +171,24 @@ def _parse_warmup(name: str, value: Any) -> WarmupConfig | None:
     return WarmupConfig(urls=tuple(urls), on_error=on_error, host=host)
 
 
+#: Longest DRAIN: load balancers notice a failing probe within seconds, not minutes.
+DRAIN_MAX_SECONDS = 300
+
+
+def _parse_drain(name: str, value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= DRAIN_MAX_SECONDS:
+        raise ConfigurationError(
+            f"{SETTING}[{name!r}]['DRAIN'] = {value!r} is not a number of seconds; use a number from "
+            f"0 (off) to {DRAIN_MAX_SECONDS}, e.g. 10 (a little more than your load balancer's probe "
+            "period times its failure threshold)."
+        )
+    return float(value)
+
+
 def parse_process(name: str, entry: Any) -> ProcessConfig:
+    check_name(name)
     if not isinstance(entry, Mapping):
         raise ConfigurationError(
             f"{SETTING}[{name!r}] must be a dict with at least 'BACKEND', not {type(entry).__name__}."
@@ -169,15 +225,16 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         app=entry.get("APP"),
         restart=restart,
         stop_signal=_parse_signal(name, entry.get("STOP_SIGNAL", "SIGTERM")),
-        oneshot=bool(entry.get("ONESHOT", False)),
+        oneshot=_parse_oneshot(name, entry.get("ONESHOT", False)),
         warmup=_parse_warmup(name, entry.get("WARMUP")),
         shutdown=shutdown,
+        drain=_parse_drain(name, entry.get("DRAIN")),
         raw=dict(entry),
     )
 
 
 def process_names() -> list[str]:
-    return [str(name) for name in _raw_setting()]
+    return [check_name(name) for name in _raw_setting()]
 
 
 def get_process(name: str) -> ProcessConfig:
@@ -189,7 +246,7 @@ def get_process(name: str) -> ProcessConfig:
 
 
 def all_processes() -> list[ProcessConfig]:
-    return [parse_process(str(name), entry) for name, entry in _raw_setting().items()]
+    return [parse_process(name, entry) for name, entry in _raw_setting().items()]
 
 
 @dataclass(frozen=True)
@@ -283,6 +340,29 @@ class SupervisorConfig:
 
 
 SUPERVISOR_KEYS = _setting_keys(SupervisorConfig)
+#: Upper bounds: an hour is beyond any platform's grace period, and keeps every timer within
+#: what ``select()`` accepts; a thousand retries of a child that cannot start is plenty.
+MAX_SECONDS = 3600
+MAX_RETRIES = 1000
+
+
+def _check_timing(key: Any, item: Any) -> None:
+    if key == "START_RETRIES":
+        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= MAX_RETRIES:
+            raise ConfigurationError(
+                f"{SUPERVISOR_SETTING}['START_RETRIES'] = {item!r} is not a count; "
+                f"use an integer from 0 to {MAX_RETRIES}, e.g. 3."
+            )
+    elif (
+        isinstance(item, bool)
+        or not isinstance(item, (int, float))
+        or not math.isfinite(item)
+        or not 0 <= item <= MAX_SECONDS
+    ):
+        raise ConfigurationError(
+            f"{SUPERVISOR_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
+            f"use a number from 0 to {MAX_SECONDS}, e.g. 5."
+        )
 
 
 def supervisor() -> SupervisorConfig:
@@ -293,15 +373,5 @@ def supervisor() -> SupervisorConfig:
         return SupervisorConfig()
     value, found = parsed
     for key, item in value.items():
-        if key == "START_RETRIES":
-            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
-                raise ConfigurationError(
-                    f"{SUPERVISOR_SETTING}['START_RETRIES'] = {item!r} is not a count; "
-                    "use an integer >= 0, e.g. 3."
-                )
-        elif isinstance(item, bool) or not isinstance(item, (int, float)) or item < 0:
-            raise ConfigurationError(
-                f"{SUPERVISOR_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
-                "use a number >= 0, e.g. 5."
-            )
+        _check_timing(key, item)
     return SupervisorConfig(**found)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from django_prodserver import conf
+from django_prodserver.draining import draining_answer
 from django_prodserver.errors import HealthSettingError
 from django_prodserver.importing import NotFound, import_path
 
@@ -166,7 +167,7 @@ def liveness(request: HttpRequest) -> HttpResponse:
 
 
 def readiness_answer(request: HttpRequest, checks: Iterable[Check]) -> HttpResponse:
-    refused = not_allowed(request)
+    refused = not_allowed(request) or draining_answer(request)
     if refused:
         return refused
     results = run_checks(checks)

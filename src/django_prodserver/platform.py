@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from django_prodserver.errors import OptionError
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+#: More worker processes than this is a typo (``WEB_CONCURRENCY=100000`` forks until the
+#: machine falls over), not a sizing: 1024 is eight per CPU on a 128-core host.
+MAX_CONCURRENCY = 1024
 
 #: Seconds a server keeps an idle connection open: above common load-balancer idle timeouts
 #: (AWS ALB and GCP: 60 s), so the balancer, not the server, closes idle connections and
@@ -157,3 +164,48 @@ def env_concurrency(environ: Mapping[str, str]) -> str | None:
 def env_forwarded(environ: Mapping[str, str]) -> str | None:
     value = environ.get("FORWARDED_ALLOW_IPS", "").strip()
     return value or None
+
+
+def _whole_number(value: str) -> int | None:
+    """ASCII digits only: ``"²".isdigit()`` is true, but ``int("²")`` raises."""
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
+def port_from_env(environ: Mapping[str, str], process: str) -> int | None:
+    """``PORT`` as a TCP port, None when unset; anything else is one line naming the process."""
+    value = env_port(environ)
+    if value is None:
+        return None
+    port = _whole_number(value)
+    if port is None or not 0 < port < 65536:
+        raise OptionError(
+            f"Process {process!r}: PORT={value!r} is not a TCP port; set PORT to a number "
+            "from 1 to 65535, or unset it."
+        )
+    return port
+
+
+def concurrency_from_env(environ: Mapping[str, str], process: str) -> int | None:
+    """``WEB_CONCURRENCY`` as a worker count, None when unset."""
+    value = env_concurrency(environ)
+    if value is None:
+        return None
+    count = _whole_number(value)
+    if count is None or not 0 < count <= MAX_CONCURRENCY:
+        raise OptionError(
+            f"Process {process!r}: WEB_CONCURRENCY={value!r} is not a worker count; set it to a "
+            f"whole number from 1 to {MAX_CONCURRENCY}, or unset it."
+        )
+    return count
+
+
+def gunicorn_args_from_env(environ: Mapping[str, str], process: str) -> list[str]:
+    """``GUNICORN_CMD_ARGS`` split as gunicorn splits it (shlex); bad quoting is one line."""
+    value = environ.get("GUNICORN_CMD_ARGS", "")
+    try:
+        return shlex.split(value)
+    except ValueError as exc:
+        raise OptionError(
+            f"Process {process!r}: GUNICORN_CMD_ARGS={value!r} cannot be split into arguments "
+            f"({str(exc).lower()}); fix its quoting, or unset it."
+        ) from None

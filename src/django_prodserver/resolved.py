@@ -65,10 +65,17 @@ class Resolved:
     serving: Serving | None = None
     #: One line for each choice prodserver made on the user's behalf, printed at start.
     notes: tuple[str, ...] = ()
+    #: Seconds the server keeps serving after SIGTERM while readiness fails (``DRAIN``); 0: off.
+    drain: float = 0.0
 
     def option(self, dest: str | None) -> Setting | None:
         """The final setting of one option, or None when nothing sets it."""
         return self.options.get(dest) if dest else None
 
     def shell_command(self) -> str:
-        return shlex.join(self.command)
+        """The command for people to read (``--list``, ``--dry-run``): secrets masked.
+
+        ``command`` is the exact one, for what runs it (an export)."""
+        from django_prodserver.masking import mask_argv
+
+        return shlex.join(mask_argv(self.command))

@@ -1,9 +1,9 @@
 """Option schemas read from each program's own parser.
 
 A program's parser is the single source of truth for which options exist, which are on/off
-flags, which may repeat and which take a value. We read it (click params, argparse actions,
-waitress' adjustment list) instead of keeping a hand-written list that drifts from the
-installed version.
+flags, which may repeat and which take a value. We read it (click params, argparse actions;
+waitress' adjustment list and uWSGI's getopt table are read in their backends) instead of
+keeping a hand-written list that drifts from the installed version.
 """
 
 from __future__ import annotations
@@ -192,37 +192,4 @@ def from_argparse(program: str, parser: argparse.ArgumentParser, *, skip: Iterab
                     default=action.default,
                 )
             )
-    return OptionSchema(program, options)
-
-
-def _waitress_help() -> dict[str, str]:
-    """First paragraph under each ``--option`` of waitress-serve's usage text, by option name."""
-    import re
-
-    from waitress.runner import HELP
-
-    found: dict[str, str] = {}
-    for block in re.split(r"\n(?=    --)", HELP):
-        match = re.match(r"    --(?:\[no-\])?([a-z0-9-]+)[^\n]*\n((?:        \S[^\n]*\n?)+)", block)
-        if match:
-            found[match.group(1).replace("-", "_")] = " ".join(match.group(2).split())
-    return found
-
-
-def from_waitress(program: str) -> OptionSchema:
-    """Waitress' runner builds its getopt list from ``Adjustments._params``; so do we."""
-    from waitress.adjustments import Adjustments, asbool
-
-    help_texts = _waitress_help()
-    options = []
-    for name, cast in Adjustments._params:
-        flag = "--" + name.replace("_", "-")
-        if name == "sockets":  # not settable from the command line
-            continue
-        text = help_texts.get(name, "")
-        if cast is asbool:
-            options.append(Option(name, flag, False, off_flag="--no-" + name.replace("_", "-"), help=text))
-        else:
-            options.append(Option(name, flag, True, repeatable=name == "listen", help=text))
-    options.append(Option("call", "--call", False, help=help_texts.get("call", "")))
     return OptionSchema(program, options)

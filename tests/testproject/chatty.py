@@ -24,6 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--exit", type=int, default=None, help="exit with this code after printing")
     parser.add_argument("--ignore", action="append", default=[], help="signal names to ignore")
     parser.add_argument("--grandchild", action="store_true", help="start a sleeper in our group")
+    parser.add_argument("--spam", action="store_true", help="after 'ready', print lines until stopped")
+    parser.add_argument("--setuid", type=int, default=None, help="switch to this user (and group) id first")
+    parser.add_argument(
+        "--drain",
+        default=None,
+        help="like django-tasks' db_worker: the first stop signal finishes the task (once this file "
+        "exists), a second one interrupts it (exit 1)",
+    )
     parser.add_argument(
         "--raw", action="store_true", help="print bytes that are not UTF-8 and a partial line"
     )
@@ -37,6 +45,9 @@ class Chatty(BaseServerBackend):
         options = _parser().parse_args(args)
         name = self.name
         out = sys.stdout
+        if options.setuid is not None:  # as Celery's --uid does
+            os.setgid(options.setuid)
+            os.setuid(options.setuid)
         for sig in options.ignore:
             signal.signal(signal.Signals[sig], signal.SIG_IGN)
         if options.grandchild:
@@ -48,6 +59,9 @@ class Chatty(BaseServerBackend):
                 ]
             )
             out.write(f"grandchild pid={sleeper.pid}\n")
+        if options.drain:
+            _drain_on_stop(name, options.drain)
+            return
         for number in range(1, options.lines + 1):
             out.write(f"{name} line {number}\n")
         if options.flood:
@@ -67,6 +81,10 @@ class Chatty(BaseServerBackend):
         if "SIGTERM" not in options.ignore:
             signal.signal(signal.SIGTERM, stop)
         try:
+            number = 0
+            while options.spam:
+                number += 1
+                out.write(f"{name} spam {number} {'.' * 100}\n")
             while True:
                 time.sleep(3600)
         except _Stop as stopped:
@@ -76,3 +94,27 @@ class Chatty(BaseServerBackend):
 
 class _Stop(Exception):
     pass
+
+
+def _drain_on_stop(name: str, done: str) -> None:
+    out = sys.stdout
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        signame = signal.Signals(signum).name
+        if stopping:
+            out.write(f"{name} interrupted by a second {signame}\n")
+            out.flush()
+            raise SystemExit(1)
+        stopping.append(signum)
+        out.write(f"{name} draining after {signame}\n")
+        out.flush()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    out.write(f"ready pid={os.getpid()}\n")
+    out.flush()
+    while not (stopping and os.path.exists(done)):
+        time.sleep(0.05)
+    out.write(f"{name} finished its task\n")
+    out.flush()

@@ -1,7 +1,9 @@
 """Tasks the worker tests enqueue. Each leaves a file behind, so a test can see that it ran.
 
-``slow_touch`` first writes ``PATH.started``, so a test knows the task is in progress before it
-sends a signal, then sleeps, then writes ``PATH``: finding ``PATH`` proves the task finished.
+``held_touch`` first writes ``PATH.started``, so a test knows the task is in progress before it
+sends a signal, then waits until the test writes ``PATH.release``, then writes ``PATH``: finding
+``PATH`` proves the task finished, and the task is certainly still running when the worker gets
+the signal, however slow the machine (no task assumed to last some number of seconds).
 The same work is exposed to each framework: Celery (by task name), Django Tasks (a ``@task``)
 and Django-Q2 (by dotted path to the plain function).
 """
@@ -20,15 +22,22 @@ elif find_spec("django_tasks"):
 else:  # the lowest-versions venv of the workers has no Django Tasks
     task = None
 
+#: How often ``held_touch`` looks for its release file: about two minutes' worth.
+RELEASE_POLLS = 2400
+
 
 def touch(path: str) -> str:
     Path(path).write_text(f"done by pid {os.getpid()}\n")
     return path
 
 
-def slow_touch(seconds: float, path: str) -> str:
+def held_touch(path: str) -> str:
     Path(f"{path}.started").write_text(f"{os.getpid()}\n")
-    time.sleep(seconds)
+    release = Path(f"{path}.release")
+    for _ in range(RELEASE_POLLS):  # bounded, so a forgotten release cannot hang a worker
+        if release.exists():
+            break
+        time.sleep(0.05)
     return touch(path)
 
 
@@ -37,9 +46,9 @@ def celery_touch(path: str) -> str:
     return touch(path)
 
 
-@shared_task(name="testproject.slow_touch")
-def celery_slow_touch(seconds: float, path: str) -> str:
-    return slow_touch(seconds, path)
+@shared_task(name="testproject.held_touch")
+def celery_held_touch(path: str) -> str:
+    return held_touch(path)
 
 
 if task is not None:
@@ -49,5 +58,5 @@ if task is not None:
         return touch(path)
 
     @task()
-    def tasks_slow_touch(seconds: float, path: str) -> str:
-        return slow_touch(seconds, path)
+    def tasks_held_touch(path: str) -> str:
+        return held_touch(path)

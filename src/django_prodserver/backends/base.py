@@ -17,10 +17,12 @@ from __future__ import annotations
 import inspect
 import shlex
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
 from django_prodserver.errors import OptionError
+from django_prodserver.masking import mask_argv
 from django_prodserver.resolved import Kind, Resolved, Row
 
 if TYPE_CHECKING:
@@ -78,8 +80,28 @@ class BaseProcessBackend:
     def resolve(self) -> Resolved:
         """What this process will run and why, computed on first use and then only read."""
         if self._resolved is None:
-            self._resolved = self._resolve()
+            seconds = self.process.drain if self.process else 0.0
+            if seconds and self.kind != "server":
+                from django_prodserver.errors import ConfigurationError
+
+                raise ConfigurationError(
+                    f"Process {self.name!r}: DRAIN applies to web servers (readiness fails while "
+                    "requests are still served); remove it from this worker."
+                )
+            self._resolved = self._with_drain(self._resolve(), seconds)
         return self._resolved
+
+    def _with_drain(self, resolved: Resolved, seconds: float) -> Resolved:
+        """``DRAIN`` applies to whatever server a backend runs, so it is added here, once."""
+        if not seconds:
+            return resolved
+        why = f"after SIGTERM /readyz/ answers 503 for {seconds:g} s, then the graceful stop"
+        return replace(
+            resolved,
+            drain=seconds,
+            rows=(*resolved.rows, Row(f"(drain) {seconds:g} s", "prodserver", f"DRAIN: {why}")),
+            notes=(*resolved.notes, f"{self.name}: DRAIN: {why} begins."),
+        )
 
     def _resolve(self) -> Resolved:
         argv = tuple(self.prepared_argv())
@@ -89,7 +111,7 @@ class BaseProcessBackend:
             kind=self.kind,
             argv=argv,
             command=(self.program or type(self).__name__, *argv),
-            rows=tuple(Row(arg, "ARGS", "") for arg in argv),
+            rows=tuple(Row(arg, "ARGS", "") for arg in mask_argv(argv)),
         )
 
     def validate(self) -> None:

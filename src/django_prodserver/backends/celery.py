@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.application import to_target
 from django_prodserver.backends._celery_shutdown import Shutdown
+from django_prodserver.backends._parsers import ParserRejected, click_rejection
 from django_prodserver.backends.base import BaseServerBackend
-from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
@@ -92,6 +92,7 @@ class _CeleryBackend(WorkerBackend):
     distribution = "Celery"
     #: The ``celery`` subcommand this backend runs.
     subcommand: ClassVar[str] = ""
+    detaching_options = frozenset({"detach"})
 
     _app: Celery | None = None
 
@@ -114,8 +115,7 @@ class _CeleryBackend(WorkerBackend):
         return command
 
     def load_schema(self) -> OptionSchema:
-        # --detach would daemonize and leave the supervisor (or the platform) nothing to watch.
-        return from_click(self.program, self.click_command(), skip={"detach"})
+        return from_click(self.program, self.click_command())
 
     def comma_separated(self) -> set[str]:
         from celery.bin.base import CommaSeparatedList
@@ -123,21 +123,15 @@ class _CeleryBackend(WorkerBackend):
         return {str(p.name) for p in self.click_command().params if isinstance(p.type, CommaSeparatedList)}
 
     def parse(self, argv: list[str]) -> None:
-        import click
         from celery.bin.base import CLIContext
 
         app = self.celery_app()
-        with _as_group_app(app) as group:
-            try:
-                parent = group.make_context("celery", [self.subcommand])
-                # The subcommand's option callbacks look for the app on the context object.
-                parent.obj = CLIContext(app=app, no_color=True, workdir=None, quiet=True)
-                with parent:
-                    self.click_command().make_context(self.subcommand, list(argv), parent=parent)
-            except click.exceptions.Exit:
-                return
-            except click.ClickException as exc:
-                raise ParserRejected(exc.format_message()) from None
+        with _as_group_app(app) as group, click_rejection():
+            parent = group.make_context("celery", [self.subcommand])
+            # The subcommand's option callbacks look for the app on the context object.
+            parent.obj = CLIContext(app=app, no_color=True, workdir=None, quiet=True)
+            with parent:
+                self.click_command().make_context(self.subcommand, list(argv), parent=parent)
 
     def run(self, argv: list[str]) -> int:
         with _as_group_app(self.celery_app()) as group:

@@ -9,14 +9,14 @@ and only then lets daphne cancel what is left.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver import platform
 from django_prodserver.args import Setting
-from django_prodserver.backends.program import EnvValue, ParserRejected
+from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
+from django_prodserver.backends.program import EnvValue
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.resolved import Resolved
 from django_prodserver.schemas import OptionSchema, from_argparse
@@ -153,16 +153,8 @@ class DaphneServer(WebServerBackend):
 
         self.ensure_installed()  # nothing may have asked for the schema yet (no defaults)
         cli = _cli()
-        stderr = io.StringIO()
-        try:
-            with contextlib.redirect_stderr(stderr):
-                args = cli.parser.parse_args(argv)
-        except SystemExit:
-            lines = stderr.getvalue().strip().splitlines()
-            message = (
-                lines[-1].removeprefix("daphne: ").removeprefix("error: ") if lines else "invalid arguments"
-            )
-            raise ParserRejected(message) from None
+        with argparse_rejection("daphne"):
+            args = cli.parser.parse_args(argv)
         try:
             # Daphne checks these only when it starts serving (verbosity: a KeyError).
             cli._get_forwarded_host(args)

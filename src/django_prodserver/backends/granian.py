@@ -11,7 +11,7 @@ from typing import Any
 
 from django_prodserver import platform
 from django_prodserver.args import is_unset
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends._parsers import click_rejection
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.schemas import OptionSchema, click_env_dests, from_click, normalize_key
 
@@ -44,23 +44,18 @@ class _GranianServer(WebServerBackend):
         return {"interface": self.interface}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as granian itself: its log line measured
+        # 29-38 % of CPU per request (benchmarks/README.md), more than a default may cost.
         return {
-            # Granian logs no requests by default; containers expect an access log on stdout.
-            "access-log": True,
             # Granian waits forever for workers to stop; bound it within Kubernetes' 30 s.
             "workers-kill-timeout": platform.GRACEFUL_SECONDS,
         }
 
     def parse(self, argv: list[str]) -> None:
-        import click
         from granian.cli import cli
 
-        try:
+        with click_rejection():
             cli.make_context("granian", list(argv), auto_envvar_prefix=ENV_PREFIX)
-        except click.exceptions.Exit:
-            return
-        except click.ClickException as exc:
-            raise ParserRejected(exc.format_message()) from None
 
     def run(self, argv: list[str]) -> int:
         from granian.cli import cli

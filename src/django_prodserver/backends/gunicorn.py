@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import shlex
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import cached_property
 from typing import Any, Literal
 
 from django_prodserver import platform
-from django_prodserver.args import Setting, is_unset
+from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends._gunicorn_workers import (
     WorkerClassError,
     is_asgi_worker,
     load_worker_class,
     parsed_options,
 )
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
 from django_prodserver.resolved import Resolved, Serving
 from django_prodserver.schemas import OptionSchema, from_argparse
-
-
-def _split_bind(bind: str) -> tuple[str, int] | None:
-    if bind.startswith(("unix:", "fd://")):
-        return None
-    host, _, port = bind.rpartition(":")
-    return (host or "127.0.0.1", int(port)) if port else (bind, 8000)
 
 
 class GunicornServer(WebServerBackend):
@@ -41,6 +31,8 @@ class GunicornServer(WebServerBackend):
     forwarded_option = "forwarded-allow-ips"
     tls_option = "certfile"
     option_groups = (frozenset({"bind"}),)
+    combined_listen_options = frozenset({"bind"})
+    detaching_options = frozenset({"daemon"})
 
     def load_schema(self) -> OptionSchema:
         from gunicorn.config import Config
@@ -56,15 +48,7 @@ class GunicornServer(WebServerBackend):
         GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
         silently beat what the user set in it.
         """
-        text = os.environ.get("GUNICORN_CMD_ARGS", "")
-        try:
-            words = shlex.split(text)
-        except ValueError as exc:
-            raise OptionError(
-                f"Process {self.name!r}: GUNICORN_CMD_ARGS={text!r} cannot be split into options "
-                f"({exc}); fix its quoting, or unset it."
-            ) from None
-        return parsed_options(words)
+        return parsed_options(platform.gunicorn_args_from_env(os.environ, self.name))
 
     @cached_property
     def worker_class(self) -> str:
@@ -74,7 +58,7 @@ class GunicornServer(WebServerBackend):
             setting = self.requested.get("worker_class")
             chosen = None if setting is None or is_unset(setting.value) else str(setting.value)
         else:
-            fixed = [a for s in self.requested.values() if s.source == "backend" for a in s.argv()]
+            fixed = [a for s in self.fixed_settings for a in s.argv()]
             overrides = [a for s in self.user_settings[1] for a in s.argv()]
             chosen = parsed_options([*fixed, *raw, *overrides]).get("worker_class")
         return chosen or self.environment_options.get("worker_class") or "sync"
@@ -91,6 +75,11 @@ class GunicornServer(WebServerBackend):
 
     def validate_resolved(self, resolved: Resolved) -> None:
         super().validate_resolved(resolved)
+        # What the key checks cannot see: the short -D in raw ARGS, and GUNICORN_CMD_ARGS.
+        if self.environment_options.get("daemon") == "True":
+            raise self._detaching("GUNICORN_CMD_ARGS option 'daemon'")
+        if parsed_options(list(resolved.argv)).get("daemon") == "True":
+            raise self._detaching("ARGS option '-D'")
         try:
             load_worker_class(self.worker_class)
         except WorkerClassError as exc:
@@ -114,9 +103,9 @@ class GunicornServer(WebServerBackend):
         return {"bind": f"0.0.0.0:{port}"}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as gunicorn itself: its log line measured
+        # 1-17 % of CPU per request (benchmarks/README.md), more than a default may cost.
         return {
-            # Access log to stdout, where containers and PaaS collect logs.
-            "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s), so the balancer, not
             # gunicorn, closes idle connections; applies to the gthread and async workers.
             "keep-alive": platform.KEEP_ALIVE_SECONDS,
@@ -125,26 +114,21 @@ class GunicornServer(WebServerBackend):
         }
 
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
+        from gunicorn.util import parse_address
+
         bind = settings.get("bind")
-        binds = bind.value if bind else ["127.0.0.1:8000"]
-        binds = binds if isinstance(binds, (list, tuple)) else [binds]
         if "reuse_port" in settings:
             return []
-        return [addr for addr in (_split_bind(str(b)) for b in binds) if addr]
+        addresses = (parse_address(str(b)) for b in as_list(bind.value if bind else "127.0.0.1:8000"))
+        # A Unix socket comes back as its path, a file descriptor as an int.
+        return [(str(host), int(port)) for host, port in filter(_is_tcp, addresses)]
 
     def parse(self, argv: list[str]) -> None:
         from gunicorn.config import Config
 
         cfg = Config(prog="gunicorn")
-        stderr = io.StringIO()
-        try:
-            with contextlib.redirect_stderr(stderr):
-                namespace = cfg.parser().parse_args(argv)
-        except SystemExit:
-            lines = stderr.getvalue().strip().splitlines()
-            last = lines[-1] if lines else "invalid arguments"
-            message = last.removeprefix("gunicorn: ").removeprefix("error: ")
-            raise ParserRejected(message) from None
+        with argparse_rejection("gunicorn"):
+            namespace = cfg.parser().parse_args(argv)
         try:
             for key, value in vars(namespace).items():
                 if value is not None and key != "args":
@@ -189,3 +173,7 @@ class GunicornUvicornServer(GunicornServer):
 
     def fixed_options(self) -> Mapping[str, Any]:
         return {**super().fixed_options(), "worker-class": "uvicorn_worker.UvicornWorker"}
+
+
+def _is_tcp(address: object) -> bool:
+    return isinstance(address, tuple)

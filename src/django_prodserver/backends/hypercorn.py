@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import multiprocessing
 import signal
 import types
@@ -18,8 +17,9 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django_prodserver import platform
-from django_prodserver.args import Setting
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.args import Setting, as_list
+from django_prodserver.backends._addresses import tcp_address
+from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
 from django_prodserver.resolved import Resolved
@@ -89,21 +89,12 @@ def hypercorn_config(argv: list[str]) -> Config:
         captured.append(config)
         return 0
 
-    stderr = io.StringIO()
     with _argparse_in_main(_NamedParser) as entry:
         real_run = entry.run
         entry.run = capture
         try:
-            with contextlib.redirect_stderr(stderr):
+            with argparse_rejection("hypercorn"):
                 entry.main(list(argv))
-        except SystemExit:
-            lines = stderr.getvalue().strip().splitlines()
-            message = (
-                lines[-1].removeprefix("hypercorn: ").removeprefix("error: ")
-                if lines
-                else "invalid arguments"
-            )
-            raise ParserRejected(message) from None
         except (OSError, ImportError, ValueError, TypeError) as exc:  # e.g. --config names a missing file
             raise ParserRejected(str(exc)) from None
         finally:
@@ -130,16 +121,6 @@ class _WorkerSignals:
         return (_ignore_sigterm_in_worker, ())
 
 
-def _tcp_address(bind: str) -> tuple[str, int] | None:
-    if bind.startswith(("unix:", "fd://")):
-        return None
-    if bind.startswith("["):  # [::1]:8000
-        host, _, port = bind[1:].partition("]")
-        return host, int(port.lstrip(":") or 8000)
-    host, sep, port = bind.rpartition(":")
-    return (host, int(port)) if sep else (bind, 8000)
-
-
 class HypercornServer(WebServerBackend):
     program = "hypercorn"
     module = "hypercorn"
@@ -147,6 +128,7 @@ class HypercornServer(WebServerBackend):
     interface = "asgi"
     tls_option = "certfile"
     option_groups = (frozenset({"binds"}),)
+    combined_listen_options = frozenset({"binds"})
 
     def load_schema(self) -> OptionSchema:
         return from_argparse("hypercorn", hypercorn_parser())
@@ -155,9 +137,9 @@ class HypercornServer(WebServerBackend):
         return {"bind": f"0.0.0.0:{port}"}
 
     def production_defaults(self) -> Mapping[str, Any]:
+        # No access log unless ARGS ask for one, as hypercorn itself: gunicorn's and granian's
+        # log lines measured 1-38 % of CPU per request (benchmarks/README.md).
         return {
-            # Hypercorn writes no access log unless told where; containers read stdout.
-            "access-logfile": "-",
             # Above common load-balancer idle timeouts (AWS ALB: 60 s); hypercorn's own 5 s
             # makes the balancer reuse connections hypercorn already closed (502s).
             "keep-alive": platform.KEEP_ALIVE_SECONDS,
@@ -170,9 +152,9 @@ class HypercornServer(WebServerBackend):
         found: list[tuple[str, int]] = []
         for dest, fallback in (("binds", ["127.0.0.1:8000"]), ("insecure_binds", [])):
             setting = settings.get(dest)
-            values = setting.value if setting else fallback
-            values = values if isinstance(values, (list, tuple)) else [values]
-            found += [addr for addr in (_tcp_address(str(v)) for v in values) if addr]
+            for bind in as_list(setting.value) if setting else fallback:
+                address = tcp_address(str(bind), default_host="127.0.0.1", default_port=8000)
+                found += [address] if address else []
         return found
 
     def parse(self, argv: list[str]) -> None:

@@ -17,7 +17,6 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from django_prodserver.args import (
-    STRONG_SOURCES,
     Setting,
     Source,
     TranslationError,
@@ -26,17 +25,16 @@ from django_prodserver.args import (
     raw_argv,
     resolve_key,
 )
+from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseProcessBackend
+from django_prodserver.backends.layers import merge
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.importing import is_missing
+from django_prodserver.masking import mask_argv, mask_text, mask_value
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 
 _SCHEMAS: dict[type, OptionSchema] = {}
-
-
-class ParserRejected(Exception):
-    """The program's own parser refused an argv; ``str()`` is the program's message."""
 
 
 class EnvValue:
@@ -55,8 +53,18 @@ class ProgramBackend(BaseProcessBackend):
     #: Names the spec documents that differ from the program's own (normalized key → real key).
     aliases: ClassVar[Mapping[str, str]] = {}
     #: Options that only make sense together (e.g. host/port): when ARGS or the command line
-    #: set any of them, weaker sources (environment, defaults) set none of them.
+    #: set any of them (but a host alone, see ``host_options``), weaker sources (environment,
+    #: defaults) set none of them.
     option_groups: ClassVar[Sequence[frozenset[str]]] = ()
+    #: Options of a group that name an interface but no port (``host``): set by the user they
+    #: replace only themselves, so ``PORT`` still supplies the port (uvicorn ``{"host":
+    #: "0.0.0.0"}`` listens on ``$PORT``, not 8000).
+    host_options: ClassVar[frozenset[str]] = frozenset()
+    #: Options (normalized names) that make the program detach into the background: out of
+    #: reach of the supervisor and of every later stop signal, so they are refused.
+    detaching_options: ClassVar[frozenset[str]] = frozenset()
+    #: Their short spellings, which only raw ARGS (a string or list) can use (uWSGI's ``-d``).
+    detaching_short_flags: ClassVar[frozenset[str]] = frozenset()
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -95,6 +103,12 @@ class ProgramBackend(BaseProcessBackend):
         """
         setting = self.requested.get("config")
         return None if setting is None or is_unset(setting.value) else str(setting.value)
+
+    def with_port(self, setting: Setting, port: Setting) -> Setting | None:
+        """``setting`` (the user's) with the port of ``port`` (the environment's ``PORT``), when
+        ``setting`` names a host without a port in an option that takes both (gunicorn's
+        ``bind: "0.0.0.0"``); None when the user's value has a port of its own."""
+        return None
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -142,6 +156,24 @@ class ProgramBackend(BaseProcessBackend):
             raise OptionError(f"Process {self.name!r}: {where} {self._unknown(key)}")
         return lookup
 
+    def _detaching(self, where: str) -> OptionError:
+        return OptionError(
+            f"Process {self.name!r}: {where} is refused: it makes {self.program} detach into the "
+            "background, beyond the reach of prodserver's supervisor and of every later stop "
+            "signal; remove it (the supervisor, systemd or the platform keeps the process running)."
+        )
+
+    def _refuse_detaching(self, argv: Sequence[str]) -> None:
+        """ARGS given as a string reach the program's parser as they are: look for the same."""
+        for token in argv:
+            if token.partition("=")[0] in self.detaching_short_flags:
+                raise self._detaching(f"ARGS option {token!r}")
+            if not token.startswith("--"):
+                continue
+            lookup = resolve_key(self.schema, self.aliases, token.partition("=")[0])
+            if lookup is not None and lookup.option.display_name in self.detaching_options:
+                raise self._detaching(f"ARGS option {token!r}")
+
     def _unknown(self, key: str) -> str:
         suggestions = self.schema.suggest(self.aliases.get(normalize_key(key), key))
         hint = (
@@ -152,12 +184,16 @@ class ProgramBackend(BaseProcessBackend):
         return f"is not a {self.program} option; {hint}"
 
     def _setting(self, key: str, value: Any, source: Source, origin: str) -> Setting:
-        lookup = self._lookup(key, origin if source != "ARGS" else "ARGS key " + repr(key))
+        where = origin if source != "ARGS" else "ARGS key " + repr(key)
+        lookup = self._lookup(key, where)
+        if lookup.option.display_name in self.detaching_options:
+            raise self._detaching(where)
         setting = Setting(key, lookup, value, source, origin)
         try:
             setting.argv()
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: {origin} = {value!r}: {exc}.") from None
+            shown = mask_value(lookup.option.display_name, value)
+            raise OptionError(f"Process {self.name!r}: {origin} = {shown}: {mask_text(str(exc))}.") from None
         return setting
 
     def _dict_args(self) -> Mapping[str, Any] | None:
@@ -180,16 +216,20 @@ class ProgramBackend(BaseProcessBackend):
         return args, self._override_settings()
 
     @cached_property
+    def fixed_settings(self) -> list[Setting]:
+        """The options the backend always passes (``fixed_options``), translated."""
+        return [
+            self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
+        ]
+
+    @cached_property
     def requested(self) -> Mapping[str, Setting]:
         """What the backend needs and the user set (no environment, no defaults), by dest.
 
         The first stage of resolution: what decides the rest (a config file, gunicorn's
         worker class and so the application it serves) is read from here.
         """
-        fixed = [
-            self._setting(k, v, "backend", f"backend option {k!r}") for k, v in self.fixed_options().items()
-        ]
-        return {s.option.dest: s for s in self._merge([fixed, *self.user_settings])}
+        return {s.option.dest: s for s in self._merge([self.fixed_settings, *self.user_settings])}
 
     def _resolve(self) -> Resolved:
         # Resolving reads the program's own parser: a missing program is one line, never the
@@ -200,28 +240,14 @@ class ProgramBackend(BaseProcessBackend):
         # int() while its config module loads, so a malformed value must be reported by us.
         environment = self.environment(os.environ) if raw is None else {}
         args, command_line = self.user_settings
-        fixed = [s for s in self.requested.values() if s.source == "backend"]
+        fixed = self.fixed_settings
         config = self.find_config_file()
-        layers: list[list[Setting]] = []
-        if raw is None and config is None:
-            own = self.program_environment_dests()
-            # A production default the installed version does not have yet simply does not apply.
-            defaults = [
-                self._setting(k, v, "default", f"default {k!r}")
-                for k, v in self.defaults().items()
-                if resolve_key(self.schema, self.aliases, k) is not None
-            ]
-            from_environment = [
-                self._setting(k, e.value, "environment", f"environment {e.variable}")
-                for k, e in environment.items()
-            ]
-            layers += [
-                [s for s in layer if s.option.dest not in own] for layer in (defaults, from_environment)
-            ]
-        settings = self._merge([*layers, fixed, args, command_line])
+        weak = self._weak_layers(environment) if raw is None and config is None else []
+        settings = self._merge([*weak, fixed, args, command_line])
         if raw is None:
             argv = [a for s in settings for a in s.argv()]
         else:
+            self._refuse_detaching(raw)
             argv = [*(a for s in fixed for a in s.argv()), *raw, *(a for s in command_line for a in s.argv())]
         argv += self.positional()
         options = {s.option.dest: s for s in settings}
@@ -237,6 +263,22 @@ class ProgramBackend(BaseProcessBackend):
         )
         return replace(resolved, rows=tuple(self.rows(resolved)), notes=tuple(self.explain(resolved)))
 
+    def _weak_layers(self, environment: Mapping[str, EnvValue]) -> list[list[Setting]]:
+        """Production defaults, then the environment contract, minus what the program reads
+        from its own environment variables."""
+        own = self.program_environment_dests()
+        # A production default the installed version does not have yet simply does not apply.
+        defaults = [
+            self._setting(k, v, "default", f"default {k!r}")
+            for k, v in self.defaults().items()
+            if resolve_key(self.schema, self.aliases, k) is not None
+        ]
+        from_environment = [
+            self._setting(k, e.value, "environment", f"environment {e.variable}")
+            for k, e in environment.items()
+        ]
+        return [[s for s in layer if s.option.dest not in own] for layer in (defaults, from_environment)]
+
     def _override_settings(self) -> list[Setting]:
         def takes_value(key: str) -> bool:
             # An unknown key keeps the token after it, so the error names the key
@@ -247,33 +289,22 @@ class ProgramBackend(BaseProcessBackend):
         try:
             parsed = parse_overrides(self.overrides, takes_value)
         except TranslationError as exc:
-            raise OptionError(f"Process {self.name!r}: command line: {exc}.") from None
+            raise OptionError(f"Process {self.name!r}: command line: {mask_text(str(exc))}.") from None
         return [
             self._setting(key, value, "command line", f"command-line option {token!r}")
             for key, value, token in parsed
         ]
 
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
-        """Later layers win. Within an option group (e.g. host/port) a value the user set
-        (ARGS, command line) or the backend needs owns the whole group: a ``PORT`` from the
-        environment must not add a second address next to the ``bind`` in ARGS."""
-        merged: dict[str, Setting] = {}
-        for layer in layers:
-            for setting in layer:
-                dest = setting.option.dest
-                group = frozenset().union(*(g for g in self.option_groups if dest in g))
-                if setting.source in STRONG_SOURCES:
-                    for other in group & merged.keys():
-                        if merged[other].source not in STRONG_SOURCES:
-                            del merged[other]
-                elif any(merged[other].source in STRONG_SOURCES for other in group & merged.keys()):
-                    continue
-                entry = setting
-                previous = merged.get(dest)
-                if previous and setting.option.repeatable and previous.source == setting.source:
-                    entry = replace(previous, value=_as_list(previous.value) + _as_list(setting.value))
-                merged[dest] = entry
-        return list(merged.values())
+        """Later layers win; see :func:`layers.merge`. A host alone owns only itself (see
+        ``host_options`` and ``with_port``): the port still comes from ``PORT``."""
+        return merge(layers, self.option_groups, self.host_options, self._with_environment_port)
+
+    def _with_environment_port(self, setting: Setting, previous: Setting | None) -> Setting | None:
+        # The environment sets a listening option only from PORT.
+        if previous is None or previous.source != "environment":
+            return None
+        return self.with_port(setting, previous)
 
     # ----- hooks that shape the resolved value ---------------------------------------------
 
@@ -287,7 +318,11 @@ class ProgramBackend(BaseProcessBackend):
 
     def rows(self, resolved: Resolved) -> list[Row]:
         return [
-            Row(" ".join(s.argv()) or f"(off) {s.option.display_name}", s.source, s.origin)
+            Row(
+                " ".join(mask_argv(s.argv())) or f"(off) {s.option.display_name}",
+                s.source,
+                mask_text(s.origin),
+            )
             for s in resolved.options.values()
         ]
 
@@ -324,19 +359,21 @@ class ProgramBackend(BaseProcessBackend):
     def _locate(self, error: ParserRejected, resolved: Resolved) -> OptionError:
         """Find which single setting the parser rejects, so the message names the user's key."""
         positional = self.positional()
-        settings = resolved.options.values()
-        fixed = [a for s in settings if s.source == "backend" for a in s.argv()]
-        for setting in settings:
-            if setting.source == "backend":
+        fixed = [a for s in self.fixed_settings for a in s.argv()]
+        for setting in resolved.options.values():
+            if setting in self.fixed_settings:
                 continue
             try:
                 self.parse([*fixed, *setting.argv(), *positional])
             except ParserRejected as exc:
+                shown = mask_value(setting.option.display_name, setting.value)
                 return OptionError(
-                    f"Process {self.name!r}: {setting.origin} = {setting.value!r} is rejected by "
-                    f"{self.program}: {exc}"
+                    f"Process {self.name!r}: {mask_text(setting.origin)} = {shown} is rejected by "
+                    f"{self.program}: {mask_text(str(exc))}"
                 )
-        return OptionError(f"Process {self.name!r}: {self.program} rejects the options: {error}")
+        return OptionError(
+            f"Process {self.name!r}: {self.program} rejects the options: {mask_text(str(error))}"
+        )
 
     def prep_server_args(self) -> list[str]:
         return list(self.resolve().argv)
@@ -345,10 +382,6 @@ class ProgramBackend(BaseProcessBackend):
         status = self.run(list(args))
         if status:
             raise SystemExit(status)
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 __all__ = ["EnvValue", "ParserRejected", "ProgramBackend"]

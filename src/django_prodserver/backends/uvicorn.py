@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from django_prodserver import platform
+from django_prodserver.backends._exec import replace_process
+from django_prodserver.backends._parsers import click_rejection
 from django_prodserver.backends._signals import absorb_stop_signals
-from django_prodserver.backends.program import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.schemas import OptionSchema, click_env_dests, from_click
 
@@ -50,17 +52,17 @@ class UvicornServer(WebServerBackend):
         return super().configured_proxy_trust()
 
     def parse(self, argv: list[str]) -> None:
-        import click
         from uvicorn.main import main
 
-        try:
+        with click_rejection():
             main.make_context("uvicorn", list(argv))
-        except click.exceptions.Exit:
-            return
-        except click.ClickException as exc:
-            raise ParserRejected(exc.format_message()) from None
 
     def run(self, argv: list[str]) -> int:
+        serving = self.resolve().serving
+        if serving and serving.workers and serving.workers > 1:
+            # Uvicorn spawns its workers as fresh interpreters: a master holding Django would
+            # share nothing with them. Become uvicorn's own CLI instead (same PID, same argv).
+            replace_process(sys.executable, [sys.executable, "-m", "uvicorn", *argv])
         from uvicorn.main import main
 
         with absorb_stop_signals():

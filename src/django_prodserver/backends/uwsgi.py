@@ -25,8 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 from django_prodserver import platform
-from django_prodserver.args import Setting, is_unset
-from django_prodserver.backends.program import ParserRejected
+from django_prodserver.args import Setting, as_list, is_unset
+from django_prodserver.backends._addresses import tcp_address
+from django_prodserver.backends._exec import replace_process
+from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError, not_installed
 from django_prodserver.resolved import Resolved
@@ -184,14 +186,6 @@ class UWSGIOptionSchema(OptionSchema):
             return iter(list(pool.map(self._materialize, groups)))
 
 
-def _tcp_address(value: str) -> tuple[str, int] | None:
-    address = value.split(",", 1)[0]  # https: "addr,cert,key"
-    if not address or address.startswith(("/", "@", "=", "unix:")) or ":" not in address:
-        return None
-    host, _, port = address.rpartition(":")
-    return (host.strip("[]") or "0.0.0.0", int(port))
-
-
 class UWSGIServer(WebServerBackend):
     program = "uwsgi"
     module = "uwsgi"
@@ -202,6 +196,8 @@ class UWSGIServer(WebServerBackend):
     workers_option = "processes"
     tls_option = "https-socket"
     option_groups = (LISTEN_OPTIONS,)
+    detaching_options = frozenset({"daemonize", "daemonize2"})
+    detaching_short_flags = frozenset({"-d"})
 
     def binary(self) -> str:
         binary = uwsgi_binary()
@@ -233,8 +229,7 @@ class UWSGIServer(WebServerBackend):
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         # A project's own master-start hooks come after ours instead of replacing it.
         if self.schema_dest(key) == "hook_master_start" and not is_unset(value):
-            values = list(value) if isinstance(value, (list, tuple)) else [value]
-            return key, [GRACEFUL_SIGTERM, *(v for v in values if v != GRACEFUL_SIGTERM)]
+            return key, [GRACEFUL_SIGTERM, *(v for v in as_list(value) if v != GRACEFUL_SIGTERM)]
         return key, value
 
     def positional(self) -> list[str]:
@@ -272,8 +267,11 @@ class UWSGIServer(WebServerBackend):
             setting = settings.get(dest)
             if setting is None:
                 continue
-            values = setting.value if isinstance(setting.value, (list, tuple)) else [setting.value]
-            found += [addr for addr in (_tcp_address(str(v)) for v in values) if addr]
+            for value in as_list(setting.value):
+                # https-socket: "address,cert,key"; uWSGI's ":8000" listens on every interface.
+                bind = str(value).split(",", 1)[0]
+                address = tcp_address(bind, default_host="0.0.0.0", default_port=None)
+                found += [address] if address else []
         return found
 
     def validate_resolved(self, resolved: Resolved) -> None:
@@ -308,13 +306,5 @@ class UWSGIServer(WebServerBackend):
             raise ParserRejected(lines[-1] if lines else f"uwsgi exited with status {result.returncode}")
 
     def run(self, argv: list[str]) -> int:
-        binary = self.binary()
-        env = dict(os.environ)
-        # The embedded Python must import the project exactly as manage.py did, from wherever
-        # manage.py was started: give it the project's entries of sys.path.
-        prefixes = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix})
-        project = [p or os.getcwd() for p in sys.path if not (p and p.startswith(prefixes))]
-        env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*project, *filter(None, [env.get("PYTHONPATH")])]))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(binary, ["uwsgi", *argv], env)  # noqa: S606 - a C program, replacing this process
+        # A C program with an embedded Python: nothing of this process could be shared.
+        replace_process(self.binary(), ["uwsgi", *argv])

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import getopt
+import re
 import signal
+import time
 from collections.abc import Mapping
 from types import FrameType
 from typing import Any
 
-from django_prodserver.args import Setting, is_unset
-from django_prodserver.backends.program import EnvValue, ParserRejected
+from django_prodserver import platform
+from django_prodserver.args import Setting, as_list, is_unset
+from django_prodserver.backends._addresses import tcp_address
+from django_prodserver.backends._parsers import ParserRejected
+from django_prodserver.backends.program import EnvValue
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
-from django_prodserver.schemas import OptionSchema, from_waitress
+from django_prodserver.schemas import Option, OptionSchema
 
 #: What FORWARDED_ALLOW_IPS makes waitress believe, as gunicorn and uvicorn do.
 TRUSTED_HEADERS = ("x-forwarded-for", "x-forwarded-proto")
@@ -35,6 +40,29 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def graceful_dispatcher(seconds: float) -> Any:
+    """Waitress' thread pool, stopping as every other backend does: work in flight gets ``seconds``.
+
+    Waitress' own shutdown gives running requests 5 s (a hard-coded default of
+    ``ThreadedTaskDispatcher.shutdown``) and cancels the accepted ones still queued. This one
+    first lets the queue empty and the running requests finish, within the budget, then
+    stops the threads.
+    """
+    from waitress.task import ThreadedTaskDispatcher
+
+    class GracefulDispatcher(ThreadedTaskDispatcher):  # type: ignore[misc]
+        def shutdown(self, cancel_pending: bool = True, timeout: float = seconds) -> bool:
+            deadline = time.monotonic() + timeout
+            with self.lock:
+                # active_count: threads running a task (idle ones wait on queue_cv).
+                while (self.queue or self.active_count > 0) and time.monotonic() < deadline:
+                    self.thread_exit_cv.wait(0.1)
+            left = max(0.0, deadline - time.monotonic())
+            return bool(super().shutdown(cancel_pending, left))
+
+    return GracefulDispatcher()
+
+
 class WaitressServer(WebServerBackend):
     program = "waitress-serve"
     module = "waitress"
@@ -50,7 +78,7 @@ class WaitressServer(WebServerBackend):
     )
 
     def load_schema(self) -> OptionSchema:
-        return from_waitress("waitress-serve")
+        return _waitress_schema(self.program)
 
     def defaults(self) -> Mapping[str, Any]:
         # Waitress' own default of 4 threads suits it; it is not sized by CPU.
@@ -102,12 +130,10 @@ class WaitressServer(WebServerBackend):
                     int(port_setting.value) if port_setting else 8080,
                 )
             ]
-        values = listen.value if isinstance(listen.value, (list, tuple)) else str(listen.value).split()
-        found = []
-        for item in values:
-            host, _, port = str(item).rpartition(":")
-            found.append((host or "0.0.0.0", int(port)))
-        return found
+        # One value may list several addresses, separated by spaces, as waitress splits them.
+        binds = [bind for value in as_list(listen.value) for bind in str(value).split()]
+        found = (tcp_address(bind, default_host="0.0.0.0", default_port=None) for bind in binds)
+        return [address for address in found if address]
 
     def parse(self, argv: list[str]) -> None:
         from waitress.adjustments import Adjustments
@@ -124,10 +150,49 @@ class WaitressServer(WebServerBackend):
             raise ParserRejected(str(exc)) from None
 
     def run(self, argv: list[str]) -> int:
+        from waitress import serve
+        from waitress.adjustments import Adjustments
         from waitress.runner import run
+
+        def serve_gracefully(app: Any, **kw: Any) -> None:
+            dispatcher = graceful_dispatcher(platform.GRACEFUL_SECONDS)
+            # create_server() starts the pool itself only when it makes the dispatcher.
+            dispatcher.set_thread_count(Adjustments(**kw).threads)
+            serve(app, _dispatcher=dispatcher, **kw)
 
         previous = signal.signal(signal.SIGTERM, _stop)
         try:
-            return run(argv=["waitress-serve", *argv]) or 0
+            return run(argv=["waitress-serve", *argv], _serve=serve_gracefully) or 0
         finally:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _waitress_help() -> dict[str, str]:
+    """First paragraph under each ``--option`` of waitress-serve's usage text, by option name."""
+    from waitress.runner import HELP
+
+    found: dict[str, str] = {}
+    for block in re.split(r"\n(?=    --)", HELP):
+        match = re.match(r"    --(?:\[no-\])?([a-z0-9-]+)[^\n]*\n((?:        \S[^\n]*\n?)+)", block)
+        if match:
+            found[match.group(1).replace("-", "_")] = " ".join(match.group(2).split())
+    return found
+
+
+def _waitress_schema(program: str) -> OptionSchema:
+    """Waitress' runner builds its getopt list from ``Adjustments._params``; so do we."""
+    from waitress.adjustments import Adjustments, asbool
+
+    help_texts = _waitress_help()
+    options = []
+    for name, cast in Adjustments._params:
+        flag = "--" + name.replace("_", "-")
+        if name == "sockets":  # not settable from the command line
+            continue
+        text = help_texts.get(name, "")
+        if cast is asbool:
+            options.append(Option(name, flag, False, off_flag="--no-" + name.replace("_", "-"), help=text))
+        else:
+            options.append(Option(name, flag, True, repeatable=name == "listen", help=text))
+    options.append(Option("call", "--call", False, help=help_texts.get("call", "")))
+    return OptionSchema(program, options)

@@ -15,7 +15,7 @@ from django_prodserver.application import asgi_target, check_target, target_sour
 from django_prodserver.args import Setting, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
-from django_prodserver.errors import OptionError, StartupError
+from django_prodserver.errors import StartupError
 from django_prodserver.resolved import Resolved, Row, Serving
 
 
@@ -29,6 +29,9 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
     forwarded_option: ClassVar[str | None] = None
     #: The option naming a TLS certificate: when set, the server terminates TLS itself.
     tls_option: ClassVar[str | None] = None
+    host_options: ClassVar[frozenset[str]] = frozenset({"host"})
+    #: Options (dests) whose value is "host:port"; a host alone there takes its port from PORT.
+    combined_listen_options: ClassVar[frozenset[str]] = frozenset()
 
     def serves(self) -> Literal["wsgi", "asgi"]:
         """Which application the process serves; gunicorn decides by its worker class."""
@@ -57,25 +60,30 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
         """Options that make the server listen on all interfaces at ``port``."""
         return {"host": "0.0.0.0", "port": port}
 
+    def with_port(self, setting: Setting, port: Setting) -> Setting | None:
+        """For servers whose one option says "host:port" (gunicorn's ``bind``)."""
+        if setting.option.dest not in self.combined_listen_options:
+            return None
+        values = setting.value if isinstance(setting.value, (list, tuple)) else [setting.value]
+        number = str(_as_list(port.value)[0]).rpartition(":")[2]
+        if not values or not all(isinstance(v, str) and host_only(v) for v in values):
+            return None
+        combined = [f"{value}:{number}" for value in values]
+        return replace(
+            setting,
+            value=combined[0] if isinstance(setting.value, str) else combined,
+            origin=f"{setting.origin} + {port.origin}",
+        )
+
     def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
         found: dict[str, EnvValue] = {}
-        port = platform.env_port(environ)
-        if port and not (port.isdigit() and 0 < int(port) < 65536):
-            raise OptionError(
-                f"Process {self.name!r}: PORT={port!r} is not a TCP port; set PORT to a number "
-                "from 1 to 65535, or unset it."
-            )
-        concurrency = platform.env_concurrency(environ)
-        if concurrency and self.workers_option and not (concurrency.isdigit() and int(concurrency) > 0):
-            raise OptionError(
-                f"Process {self.name!r}: WEB_CONCURRENCY={concurrency!r} is not a worker count; set it "
-                "to a whole number of at least 1, or unset it."
-            )
-        if port:
-            for key, value in self.listen_on_port(port).items():
+        port = platform.port_from_env(environ, self.name)
+        concurrency = platform.concurrency_from_env(environ, self.name) if self.workers_option else None
+        if port is not None:
+            for key, value in self.listen_on_port(str(port)).items():
                 found[key] = EnvValue(value, f"PORT={port}")
-        if concurrency and self.workers_option:
-            found[self.workers_option] = EnvValue(concurrency, f"WEB_CONCURRENCY={concurrency}")
+        if concurrency is not None and self.workers_option:
+            found[self.workers_option] = EnvValue(str(concurrency), f"WEB_CONCURRENCY={concurrency}")
         forwarded = platform.env_forwarded(environ)
         if forwarded and self.forwarded_option:
             found[self.forwarded_option] = EnvValue(forwarded, f"FORWARDED_ALLOW_IPS={forwarded}")
@@ -201,6 +209,18 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
                         "already in use; stop the other server or choose another port "
                         "(ARGS, a command-line override, or PORT)."
                     ) from None
+
+
+def host_only(address: str) -> bool:
+    """``0.0.0.0`` or ``[::]``: an interface without a port (not ``unix:…``, ``fd://…``, ``h:p``)."""
+    text = address.strip()
+    if not text or text.startswith(("unix:", "fd://", "/")):
+        return False
+    return text.endswith("]") if text.startswith("[") else ":" not in text
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _count(value: Any) -> int | None:

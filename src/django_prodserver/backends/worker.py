@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import resolve_key
+from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseWorkerBackend
-from django_prodserver.backends.program import ParserRejected, ProgramBackend
+from django_prodserver.backends.program import ProgramBackend
 from django_prodserver.errors import StartupError, WorkerSetupError
 from django_prodserver.schemas import OptionSchema, from_argparse
 

@@ -3,8 +3,10 @@
 Each process runs as its own child (``manage.py prodserver NAME``), so it is exactly what
 ``prodserver NAME`` runs alone, and a crash of one cannot take the others down.
 :mod:`.manager` decides (restart, backoff, crash loop, one shutdown deadline, exit code),
-:mod:`.loop` feeds it events, :mod:`.process` starts children, :mod:`.printer` prefixes
-their output and :mod:`.policy` holds the rules as plain functions.
+:mod:`.loop` feeds it events (:mod:`.slots` defines them), :mod:`.process` starts children,
+:mod:`.printer` prefixes their output and :mod:`.sink` writes it without blocking,
+:mod:`.policy` holds the rules as plain functions, and :mod:`.child` runs in each child, so a
+stop signal that reaches it twice counts once.
 """
 
 from __future__ import annotations
@@ -47,7 +49,10 @@ def supervise(
     """Run the named processes together until they stop; return the exit status."""
     processes = plan(names, overrides)
     timing = conf.supervisor()
-    stream = stream if stream is not None else sys.stdout.buffer
+    if stream is None:
+        # The printer writes to the file descriptor itself: what print() left goes out first.
+        sys.stdout.flush()
+        stream = sys.stdout.buffer
     colour = use_colour(
         stream, no_color=bool(options.get("no_color")), force_color=bool(options.get("force_color"))
     )
@@ -57,7 +62,7 @@ def supervise(
         timing,
         printer,
         argv=lambda process: child_argv(process.name, options),
-        env=child_environment(),
+        env=child_environment(shutdown_timeout=timing.shutdown_timeout),
     )
     return loop.run()
 

@@ -20,14 +20,18 @@ from types import FrameType
 from typing import Any, Protocol
 
 from django_prodserver.conf import ProcessConfig, SupervisorConfig
-from django_prodserver.supervisor.manager import Clock, Exited, Manager, Signalled
+from django_prodserver.supervisor.manager import STOP_SIGNALS, Clock, Exited, Manager, Signalled
 from django_prodserver.supervisor.printer import Printer
 from django_prodserver.supervisor.process import Child, reap_any
 
-HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD)
+HANDLED_SIGNALS = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 #: At most this much output is read from a child that just exited before its exit is shown,
 #: so its last lines come before "web exited with code 1" even when a grandchild keeps writing.
 EXIT_DRAIN = 1024 * 1024
+#: Selector key data of our own stdout while lines wait for it to take them.
+_OUTPUT = object()
+#: How often we retry a waiting stdout that the selector cannot watch.
+OUTPUT_RETRY = 0.05
 
 
 class ChildLike(Protocol):
@@ -77,6 +81,8 @@ class Loop:
         self._reading: list[ChildLike] = []
         self._signals: collections.deque[int] = collections.deque()
         self._selector = selectors.DefaultSelector()
+        #: Our stdout is registered for "writable" (only while lines wait for it).
+        self._watching_output = False
         self.manager = Manager(processes, timing, spawn=self._spawn, clock=clock, say=printer.system)
 
     def _spawn(self, config: ProcessConfig) -> ChildLike:
@@ -106,16 +112,11 @@ class Loop:
                 self.manager.tick()
                 if self.manager.finished:
                     break
-                wakeup = self.manager.next_wakeup()
-                timeout = None if wakeup is None else max(0.0, wakeup - self._clock())
-                for key, _ in self._selector.select(timeout):
-                    if key.data is None:
-                        _drain_socket(wake_r)
-                    else:
-                        self._read(key.data)
+                self._select(wake_r)
             self._flush_output()
         finally:
             self._kill_leftovers()
+            self._printer.close()
             signal.set_wakeup_fd(old_wakeup)
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -123,6 +124,37 @@ class Loop:
             wake_r.close()
             wake_w.close()
         return self.manager.returncode
+
+    def _select(self, wake: socket.socket) -> None:
+        """Sleep until a child writes or exits, a signal or timer is due, or stdout takes more."""
+        wakeup = self.manager.next_wakeup()
+        timeout = None if wakeup is None else max(0.0, wakeup - self._clock())
+        self._printer.flush()
+        if self._printer.pending and not self._watch_output():
+            timeout = OUTPUT_RETRY if timeout is None else min(timeout, OUTPUT_RETRY)
+        for key, _ in self._selector.select(timeout):
+            if key.data is None:
+                _drain_socket(wake)
+            elif key.data is _OUTPUT:
+                self._printer.flush()
+            else:
+                self._read(key.data)
+        if not self._printer.pending and self._watching_output:
+            self._watching_output = False
+            self._selector.unregister(self._output_fd())
+
+    def _output_fd(self) -> int:
+        return -1 if self._printer.sink.fd is None else self._printer.sink.fd
+
+    def _watch_output(self) -> bool:
+        """Have the selector wake us when stdout can take more; False if it cannot watch it."""
+        if not self._watching_output:
+            try:
+                self._selector.register(self._output_fd(), selectors.EVENT_WRITE, _OUTPUT)
+            except (OSError, ValueError, KeyError):
+                return False
+            self._watching_output = True
+        return True
 
     def _dispatch(self) -> None:
         while self._signals:

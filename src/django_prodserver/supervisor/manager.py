@@ -11,88 +11,40 @@ fake clock in milliseconds, and the same code then runs real children.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from collections.abc import Iterable
 
+from django_prodserver.conf import SUPERVISOR_SETTING as SETTING
 from django_prodserver.conf import ProcessConfig, SupervisorConfig
-from django_prodserver.supervisor.policy import after_exit, describe_exit, exit_code, stopped_cleanly
+from django_prodserver.supervisor.policy import (
+    after_exit,
+    backoff,
+    describe_exit,
+    exit_code,
+    stopped_cleanly,
+)
+from django_prodserver.supervisor.slots import (
+    Clock,
+    Event,
+    Exited,
+    Handle,
+    Phase,
+    Say,
+    Signalled,
+    Slot,
+    Spawn,
+    signame,
+)
+
+__all__ = ["STOP_SIGNALS", "Clock", "Exited", "Handle", "Manager", "Signalled"]
 
 #: How often we look whether what a dead child left in its process group is gone: those
 #: processes are not our children, so no SIGCHLD tells us. Only while such a group drains.
 GROUP_POLL = 0.05
-#: After SIGKILL to a group, how long we wait for it to vanish before giving up on it.
+#: After SIGKILL, how long we wait for a child (or its group) to vanish before giving up on it:
+#: a process in uninterruptible sleep (D state) dies only when the kernel call returns.
 KILL_GRACE = 5.0
-
-
-class Handle(Protocol):
-    """A started child as the manager sees it; ``pid`` is also its process group id."""
-
-    pid: int
-
-    def send(self, sig: int) -> None: ...
-
-    def signal_group(self, sig: int) -> None: ...
-
-    def group_alive(self) -> bool: ...
-
-
-Spawn = Callable[[ProcessConfig], Handle]
-Clock = Callable[[], float]
-Say = Callable[[str], None]
-
-
-@dataclass(frozen=True)
-class Exited:
-    pid: int
-    #: Popen style: the exit status, or -N when killed by signal N.
-    returncode: int
-
-
-@dataclass(frozen=True)
-class Signalled:
-    signum: int
-
-
-Event = Exited | Signalled
-State = Literal["idle", "running", "draining", "done"]
-Phase = Literal["oneshots", "running", "stopping", "finished"]
-
-
-@dataclass
-class Slot:
-    """One configured process across its restarts."""
-
-    config: ProcessConfig
-    state: State = "idle"
-    handle: Handle | None = None
-    started_at: float = 0.0
-    #: Failures in a row (see :func:`~django_prodserver.supervisor.policy.after_exit`).
-    streak: int = 0
-    #: When an idle slot starts again; None: not scheduled.
-    restart_at: float | None = None
-    #: What follows once the group is gone: start again, or stay done.
-    then_restart: bool = False
-    #: We sent the stop signal (shutdown or SIGHUP restart).
-    stopping: bool = False
-    #: SIGHUP: start again as soon as it has stopped.
-    reloading: bool = False
-    #: When the group gets SIGKILL if still there (draining or SIGHUP); None: no deadline.
-    kill_at: float | None = None
-    killed_at: float | None = None
-    #: The leftovers of its group got the stop signal.
-    group_told: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.config.name
-
-
-def _signame(signum: int) -> str:
-    try:
-        return signal.Signals(signum).name
-    except ValueError:
-        return f"signal {signum}"
+#: Signals that stop everything; SIGQUIT too, so that it never leaves the children unsupervised.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
 
 
 class Manager:
@@ -114,6 +66,8 @@ class Manager:
         self._failure: int | None = None
         self._deadline: float | None = None
         self._deadline_passed = False
+        #: A stop signal came from outside (not a stop we began ourselves): the next one forces.
+        self._stop_received = False
 
     # ----- public API ---------------------------------------------------------------------
 
@@ -132,7 +86,7 @@ class Manager:
     def handle(self, event: Event) -> None:
         if isinstance(event, Exited):
             self._exited(event.pid, event.returncode)
-        elif event.signum in (signal.SIGINT, signal.SIGTERM):
+        elif event.signum in STOP_SIGNALS:
             self._stop_signal(event.signum)
         elif event.signum == signal.SIGHUP:
             self._reload()
@@ -147,7 +101,10 @@ class Manager:
                 if slot.state == "running":
                     self._kill(slot, waited)
         for slot in self.slots:
-            if slot.state == "running" and self._due(slot.kill_at, now) and slot.killed_at is None:
+            if slot.state == "running" and slot.killed_at is not None:
+                if now >= slot.killed_at + KILL_GRACE:
+                    self._abandon(slot, now)
+            elif slot.state == "running" and self._due(slot.kill_at, now):
                 self._kill(slot, f"did not stop within {self.timing.shutdown_timeout:g}s of SIGHUP")
             elif slot.state == "draining":
                 self._check_drained(slot, now)
@@ -172,7 +129,9 @@ class Manager:
             if slot.state == "draining":
                 poll = now + GROUP_POLL
                 times.append(min(poll, slot.kill_at) if slot.kill_at and not slot.killed_at else poll)
-            elif slot.state == "running" and slot.kill_at is not None and slot.killed_at is None:
+            elif slot.state == "running" and slot.killed_at is not None:
+                times.append(slot.killed_at + KILL_GRACE)
+            elif slot.state == "running" and slot.kill_at is not None:
                 times.append(slot.kill_at)
             elif slot.state == "idle" and slot.restart_at is not None and self.phase == "running":
                 times.append(slot.restart_at)
@@ -201,14 +160,37 @@ class Manager:
         try:
             slot.handle = self._spawn(slot.config)
         except OSError as exc:
+            self._spawn_failed(slot, exc)
+            return
+        slot.runs += 1
+        slot.state = "running"
+        slot.started_at = self._clock()
+        self._say(f"{slot.name} started (pid {slot.handle.pid})")
+
+    def _spawn_failed(self, slot: Slot, exc: OSError) -> None:
+        """The first start failing is a setup error; a restart failing (EAGAIN, EMFILE) may pass."""
+        slot.handle = None
+        if slot.runs == 0 or self.phase != "running":
             self._say(f"{slot.name} could not be started: {exc}; stopping everything")
             slot.state = "done"
             self._fail(127)
             self._begin_stop()
             return
-        slot.state = "running"
-        slot.started_at = self._clock()
-        self._say(f"{slot.name} started (pid {slot.handle.pid})")
+        slot.streak += 1
+        what = f"{slot.name} could not be started again: {exc}"
+        if slot.streak > self.timing.start_retries:
+            self._say(
+                f"{what}; giving up after {slot.streak} failures in a row "
+                f"({SETTING}['START_RETRIES'] = {self.timing.start_retries}); stopping everything"
+            )
+            slot.state = "done"
+            self._fail(127)
+            self._begin_stop()
+            return
+        delay = backoff(slot.streak, self.timing)
+        self._say(f"{what}; retrying in {delay:g}s")
+        slot.state = "idle"
+        slot.restart_at = self._clock() + delay
 
     # ----- a child exited -------------------------------------------------------------------
 
@@ -280,7 +262,7 @@ class Manager:
                 elif not slot.group_told:
                     self._say(
                         f"{slot.name} left processes running in its group (pgid {handle.pid}); "
-                        f"sending them {_signame(slot.config.stop_signal)}"
+                        f"sending them {signame(slot.config.stop_signal)}"
                     )
                     handle.signal_group(slot.config.stop_signal)
                     slot.group_told = True
@@ -288,6 +270,23 @@ class Manager:
             if now < slot.killed_at + KILL_GRACE:
                 return
             self._say(f"{slot.name}: process group {handle.pid} survived SIGKILL; leaving it")
+        self._drained(slot, now)
+
+    def _abandon(self, slot: Slot, now: float) -> None:
+        """SIGKILLed and still not gone: stop waiting, so a stuck child cannot hang the supervisor."""
+        pid = slot.handle.pid if slot.handle else 0
+        self._say(
+            f"{slot.name} (pid {pid}) did not exit {KILL_GRACE:g}s after SIGKILL "
+            "(stuck in the kernel?); no longer waiting for it"
+        )
+        if self.phase == "stopping":
+            self._fail(-signal.SIGKILL)
+        slot.state = "draining"
+        slot.then_restart = slot.reloading
+        slot.restart_at = now if slot.reloading else None
+        self._drained(slot, now)
+
+    def _drained(self, slot: Slot, now: float) -> None:
         slot.handle = None
         slot.group_told = False
         if slot.then_restart and self.phase == "running":
@@ -325,7 +324,10 @@ class Manager:
                 slot.state = "done"
                 slot.restart_at = None
             elif slot.state == "running" and slot.handle:
-                self._send_stop(slot)
+                slot.reloading = False
+                if not slot.stopping:
+                    # A child stopping for SIGHUP already has its signal: one stop signal each.
+                    self._send_stop(slot)
             elif slot.state == "draining":
                 slot.then_restart = False
                 if slot.killed_at is None:
@@ -336,14 +338,15 @@ class Manager:
         if slot.handle is None:
             return
         slot.stopping = True
-        self._say(f"sending {_signame(slot.config.stop_signal)} to {slot.name} (pid {slot.handle.pid})")
         slot.handle.send(slot.config.stop_signal)
+        self._say(f"sending {signame(slot.config.stop_signal)} to {slot.name} (pid {slot.handle.pid})")
 
     def _stop_signal(self, signum: int) -> None:
         if self.phase == "finished":
             return
-        if self.phase == "stopping":
-            self._say(f"{_signame(signum)} received again: killing every process now")
+        name = signame(signum)
+        if self._stop_received:
+            self._say(f"{name} received again: killing every process now")
             if self._failure is None:
                 self._failure = 128 + signum
             for slot in self.slots:
@@ -351,9 +354,17 @@ class Manager:
                     slot.handle.signal_group(signal.SIGKILL)
                     slot.killed_at = self._clock()
             return
+        self._stop_received = True
+        if self.phase == "stopping":
+            # We began this stop ourselves (crash loop, RESTART='never', a failed one-shot):
+            # this is the first signal from outside, not a second one.
+            self._say(
+                f"{name} received: already stopping (SIGKILL at the deadline; {name} again to kill now)"
+            )
+            return
         self._say(
-            f"{_signame(signum)} received: stopping every process "
-            f"(SIGKILL after {self.timing.shutdown_timeout:g}s; {_signame(signum)} again to kill now)"
+            f"{name} received: stopping every process "
+            f"(SIGKILL after {self.timing.shutdown_timeout:g}s; {name} again to kill now)"
         )
         self._begin_stop()
 

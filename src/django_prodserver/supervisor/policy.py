@@ -67,5 +67,14 @@ def after_exit(
     streak = (streak if early else 0) + 1
     if early and streak > timing.start_retries:
         return Decision("crash-loop", streak)
-    delay = min(timing.restart_delay * 2 ** (streak - 1), timing.restart_delay_max)
-    return Decision("restart", streak, delay)
+    return Decision("restart", streak, backoff(streak, timing))
+
+
+#: Doublings after which the delay is past any allowed maximum; a float cannot hold 2**1024.
+MAX_DOUBLINGS = 32
+
+
+def backoff(streak: int, timing: SupervisorConfig) -> float:
+    """The delay before restart number ``streak`` of a run of failures: doubled each time, capped."""
+    doublings = min(streak - 1, MAX_DOUBLINGS)
+    return min(timing.restart_delay * 2.0**doublings, timing.restart_delay_max)

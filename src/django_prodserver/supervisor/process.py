@@ -8,13 +8,14 @@ whole group: a server master and the workers it forked go together.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
+
+from django_prodserver.supervisor.child import MARKER, PR_SET_PDEATHSIG, prctl
 
 
 def manage_command(argv0: str | None = None) -> list[str]:
@@ -41,10 +42,15 @@ def child_argv(name: str, options: Mapping[str, Any], argv0: str | None = None) 
     return argv
 
 
-def child_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(
+    environ: Mapping[str, str] | None = None, shutdown_timeout: float | None = None
+) -> dict[str, str]:
     env = dict(os.environ if environ is None else environ)
     # Output reaches us line by line instead of in 8 KiB blocks when the program exits.
     env["PYTHONUNBUFFERED"] = "1"
+    if shutdown_timeout is not None:
+        # The child treats a repeated stop signal within this window as the same stop.
+        env[MARKER] = f"{shutdown_timeout:g}"
     return env
 
 
@@ -54,23 +60,17 @@ def _die_with_parent(sig: int) -> Callable[[], None] | None:
     Set between fork and exec (``prctl(PR_SET_PDEATHSIG)`` survives exec); if we died before
     that, the check of the parent pid catches it.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
+    call = prctl()
+    if call is None:
         return None
     parent = os.getpid()
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+        call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         if os.getppid() != parent:
             os.kill(os.getpid(), sig)
 
     return preexec
-
-
-PR_SET_PDEATHSIG = 1
 
 
 class Child:

@@ -67,6 +67,13 @@ class Command(BaseCommand):
             action="store_true",
             help="probe the running web process' liveness page on this machine; exit 0 if healthy, else 1",
         )
+        parser.add_argument(
+            "--export",
+            metavar="FORMAT",
+            help="write the platform files (procfile, systemd, compose, kubernetes, dockerfile, "
+            "supervisord, fly, render) for the processes; with --check, fail when --output is stale",
+        )
+        parser.add_argument("--output", metavar="DIR", help="the directory --export writes into")
 
     def execute(self, *args: Any, **options: Any) -> Any:
         # The checks below and the start share each backend: it resolves and validates once.
@@ -75,7 +82,7 @@ class Command(BaseCommand):
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
-        if options.get("list") or options.get("check") or options.get("dry_run"):
+        if options.get("list") or options.get("check") or options.get("dry_run") or options.get("export"):
             options["skip_checks"] = True
         if options.get("healthcheck"):
             options["skip_checks"] = True  # run every few seconds: answer fast
@@ -109,6 +116,17 @@ class Command(BaseCommand):
     def _handle(self, options: dict[str, Any]) -> None:
         names: list[str] = options["names"]
         overrides: list[str] = options.get("overrides", [])
+        if options["export"]:
+            from django_prodserver.export.run import export
+
+            return export(
+                options["export"],
+                names,
+                overrides,
+                options["output"],
+                check=options["check"],
+                write=self.stdout.write,
+            )
         if options["list"]:
             return self._list()
         if options["check"]:

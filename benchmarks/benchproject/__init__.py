@@ -1,0 +1,1 @@
+"""The Django project the benchmarks serve: one small JSON view, so per-request overhead shows."""

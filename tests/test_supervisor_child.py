@@ -1,0 +1,97 @@
+"""The child side of a group signal: a repeated stop signal inside the window is dropped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from types import FrameType
+
+from django_prodserver.supervisor.child import MARKER, RepeatGuard, install
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_only_the_first_stop_signal_in_the_window_reaches_the_handler() -> None:
+    clock = Clock()
+    seen: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        seen.append(signum)
+
+    guarded = RepeatGuard(25, frozenset({signal.SIGTERM}), clock).wrap(handler)
+    guarded(signal.SIGTERM, None)
+    clock.now = 24.9
+    guarded(signal.SIGINT, None)  # the supervisor may forward a different stop signal
+    assert seen == [signal.SIGTERM]
+    clock.now = 26
+    guarded(signal.SIGTERM, None)  # past the window: someone means it
+    assert seen == [signal.SIGTERM, signal.SIGTERM]
+
+
+def test_without_the_marker_nothing_is_installed() -> None:
+    assert install({}) is None
+    assert install({MARKER: "nan"}) is None
+    assert install({MARKER: "0"}) is None
+
+
+def test_installed_handlers_look_like_the_programs_own_and_forks_start_afresh() -> None:
+    """The program sees its own handler back (asyncio compares them); a forked worker is fresh."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        from django_prodserver.supervisor.child import install
+        guard = install(stop_signal=signal.SIGUSR1)
+        def handler(signum, frame):
+            pass
+        assert signal.signal(signal.SIGTERM, handler) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGTERM) is handler
+        assert signal.signal(signal.SIGTERM, signal.SIG_DFL) is handler
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.SIGUSR1 in guard.signals
+        guard.first = 1.0
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if guard.first is None else 3)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        print("ok")
+        """
+    )
+    env = {**os.environ, MARKER: "25"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+
+
+def test_a_signal_the_process_raises_itself_is_not_a_repeat() -> None:
+    """Uvicorn re-raises the stop signal after its shutdown, for the handler it replaced."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        from django_prodserver.supervisor.child import install
+        install()
+        seen = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: seen.append(signum))
+        os.kill(os.getpid(), signal.SIGTERM)  # the platform
+        os.kill(os.getpid(), signal.SIGTERM)  # the supervisor: dropped
+        signal.raise_signal(signal.SIGTERM)  # the program itself
+        print(len(seen))
+        """
+    )
+    env = {**os.environ, MARKER: "25"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "2\n",
+        "prodserver: SIGTERM ignored: already stopping\n",
+    )
