@@ -326,3 +326,13 @@ def test_werkzeug_without_django_extensions_is_one_line() -> None:
         "CommandError: Process 'dev' uses RunserverPlus, but django-extensions is not installed: "
         "pip install 'django-prodserver[werkzeug]'\n",
     )
+
+
+def test_export_under_each_command_writes_its_kind() -> None:
+    def exported(command: str) -> list[str]:
+        result = run_manage(command, "--export", "procfile", processes=MIXED)
+        assert result.returncode == 0, result.stderr
+        return [line.split(":")[0] for line in result.stdout.splitlines() if not line.startswith("#")]
+
+    assert exported("server") == ["web", "site"]
+    assert exported("worker") == ["mail", "jobs"]

@@ -119,9 +119,11 @@ class Command(BaseCommand):
         if options["export"]:
             from django_prodserver.export.run import export
 
+            # 'server --export' / 'worker --export': the processes of that kind (prodserver: all).
+            kind_names = [] if self.process_kind is None else kinds.names_of(self.process_kind)
             return export(
                 options["export"],
-                names,
+                names or kind_names,
                 overrides,
                 options["output"],
                 check=options["check"],
