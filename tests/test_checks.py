@@ -122,7 +122,12 @@ def test_ids_are_written_only_in_checks_py() -> None:
 
 def test_the_docs_list_every_check_as_declared() -> None:
     text = DOCS.read_text()
-    missing = [spec.id for spec in checks.ALL if f"| `{spec.id}` | {spec.title} | {spec.hint} |" not in text]
+    when = {False: "every `check`", True: "`check --deploy`, `prodserver`"}
+    missing = [
+        spec.id
+        for spec in checks.ALL
+        if f"| `{spec.id}` | {when[spec.deploy]} | {spec.title} | {spec.hint} |" not in text
+    ]
     assert missing == []
     assert len(re.findall(r"^\| `prodserver\.[EW]\d{3}` \|", text, re.MULTILINE)) == len(checks.ALL)
 
@@ -137,19 +142,24 @@ def test_a_working_setting_has_no_issues() -> None:
 @pytest.mark.parametrize(
     "processes",
     [
-        None,
         [],
-        {},
         {"web": "gunicorn"},
         {"web": {"ARGS": {}}},
         {"web": {"BACKEND": GUNICORN.path, "ARGS": 4}},
         {"web": {"BACKEND": GUNICORN.path, "RESTART": "always"}},
         {"web": {"BACKEND": GUNICORN.path, "STOP_SIGNAL": "SIGNOPE"}},
     ],
-    ids=["missing", "list", "empty", "entry-str", "no-backend", "args-int", "restart", "signal"],
+    ids=["list", "entry-str", "no-backend", "args-int", "restart", "signal"],
 )
 def test_a_malformed_setting_is_e001(processes: Any) -> None:
     assert ids(processes) == ["prodserver.E001"]
+
+
+@pytest.mark.parametrize("processes", [None, {}], ids=["missing", "empty"])
+def test_nothing_configured_is_e011_and_only_a_deploy_check(processes: Any) -> None:
+    assert ids(processes) == []
+    [message] = run(processes, deploy=True)
+    assert message.id == "prodserver.E011"
 
 
 def test_one_malformed_entry_does_not_hide_the_others() -> None:
@@ -162,8 +172,9 @@ def test_a_backend_that_does_not_import_or_is_not_a_backend_is_e002(backend: str
     assert ids(web(backend)) == ["prodserver.E002"]
 
 
-def test_a_program_that_is_not_installed_is_e003_and_names_the_extra() -> None:
-    [message] = run(web(f"{__name__}.NotInstalledServer"))
+def test_a_program_that_is_not_installed_is_e003_only_with_deploy_and_names_the_extra() -> None:
+    assert ids(web(f"{__name__}.NotInstalledServer")) == []
+    [message] = run(web(f"{__name__}.NotInstalledServer"), deploy=True)
     assert (message.id, message.msg) == (
         "prodserver.E003",
         "Process 'web' uses NotInstalledServer, but gunicorn is not installed: "

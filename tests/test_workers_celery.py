@@ -7,6 +7,7 @@ web process would; that they ran is seen from the file each one writes.
 
 from __future__ import annotations
 
+import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from django_prodserver.backends._celery_shutdown import soft_shutdown_available
 from harness import BROKER_URL, REDIS_URL, Child, free_port, prodserver, run_manage
 from worker_support import (
     CELERY_APP,
@@ -31,6 +33,10 @@ from worker_support import (
 )
 
 BROKERS = {"redis": REDIS_URL, "rabbitmq": BROKER_URL}
+
+needs_soft_shutdown = pytest.mark.skipif(
+    not soft_shutdown_available(), reason="Celery 5.5 added soft shutdown"
+)
 
 
 @pytest.fixture
@@ -57,6 +63,7 @@ def run_held_task(child: Child, broker: str, queue: str, done: Path) -> None:
     wait_for_file(Path(f"{done}.started"), child)
 
 
+@pytest.mark.lowest_workers
 @pytest.mark.parametrize("broker", list(BROKERS.values()), ids=list(BROKERS))
 def test_the_worker_runs_a_task(broker: str, queue: str, tmp_path: Path) -> None:
     with start_worker(broker, queue) as child:
@@ -66,6 +73,7 @@ def test_the_worker_runs_a_task(broker: str, queue: str, tmp_path: Path) -> None
         assert child.stop() == 0, child.output
 
 
+@needs_soft_shutdown
 def test_soft_shutdown_survives_sigterm_to_every_process(queue: str, tmp_path: Path) -> None:
     # The default, SHUTDOWN 'soft': pool processes ignore SIGTERM, so a signal sent to the
     # whole group (systemd, Heroku) does not kill the task; it finishes inside the
@@ -88,6 +96,7 @@ def test_soft_shutdown_survives_sigterm_to_every_process(queue: str, tmp_path: P
         )
 
 
+@needs_soft_shutdown
 def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_path: Path) -> None:
     # The grace period ends before the task does: Celery cancels it and, with acks_late,
     # it goes back to the queue; the next worker runs it to the end.
@@ -103,6 +112,7 @@ def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_
         wait_for_file(Path(f"{done}.started"), again)
 
 
+@pytest.mark.lowest_workers
 def test_warm_shutdown_waits_for_the_task(queue: str, tmp_path: Path) -> None:
     # SHUTDOWN 'warm' is Celery's own default: SIGTERM to the main process waits for running
     # tasks however long they take, then the worker exits 0 at once.
@@ -118,6 +128,7 @@ def test_warm_shutdown_waits_for_the_task(queue: str, tmp_path: Path) -> None:
         assert "Soft Shutdown" not in child.output
 
 
+@pytest.mark.lowest_workers
 def test_a_late_acked_task_survives_a_hard_kill(queue: str, tmp_path: Path) -> None:
     # SIGKILL leaves no time for anything: with acks_late the broker still holds the
     # message, and RabbitMQ redelivers it as soon as the dead worker's connection closes.
@@ -131,6 +142,7 @@ def test_a_late_acked_task_survives_a_hard_kill(queue: str, tmp_path: Path) -> N
         wait_for_file(Path(f"{done}.started"), again)
 
 
+@pytest.mark.lowest_workers
 def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path) -> None:
     # Both under prodserver's supervisor, as a Procfile-less deployment runs them: the worker
     # re-executes itself for its soft shutdown inside the supervised child.
@@ -152,6 +164,7 @@ def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path)
         assert "system | worker exited with code 0" in both.output
 
 
+@pytest.mark.lowest_workers
 def test_flower_serves_its_ui(tmp_path: Path) -> None:
     port = free_port()
     processes = {
@@ -164,13 +177,15 @@ def test_flower_serves_its_ui(tmp_path: Path) -> None:
     with prodserver("flower", processes=processes, env={"CELERY_BROKER_URL": REDIS_URL}) as child:
         response = child.wait_http(f"http://127.0.0.1:{port}/workers")
         assert response.status == 200, response.text
-        assert "<title>Workers · Flower</title>" in response.text, response.text
+        # Flower 2.0's page says "Flower", later ones "Workers · Flower".
+        assert re.search(r"<title>[^<]*Flower</title>", response.text), response.text
         assert child.stop() == 0, child.output
 
 
 # ----- what prodserver prints, without starting anything ----------------------------------------
 
 
+@needs_soft_shutdown
 def test_dry_run_shows_the_shutdown_mode() -> None:
     processes = celery_processes("q1")
     result = run_manage("prodserver", "worker", "--dry-run", processes=processes)
@@ -187,6 +202,7 @@ def test_dry_run_shows_the_shutdown_mode() -> None:
     ]
 
 
+@pytest.mark.lowest_workers
 def test_dry_run_of_a_warm_worker_is_celerys_own_command() -> None:
     processes = celery_processes("q1", SHUTDOWN="warm", ARGS={"queues": ["a", "b"]})
     result = run_manage("prodserver", "worker", "--dry-run", processes=processes)
@@ -197,6 +213,7 @@ def test_dry_run_of_a_warm_worker_is_celerys_own_command() -> None:
     )
 
 
+@pytest.mark.lowest_workers
 def test_flower_listens_on_loopback_unless_told_otherwise() -> None:
     processes = {"flower": {"BACKEND": CELERY_FLOWER, "APP": CELERY_APP, "ARGS": {"persistent": False}}}
     result = run_manage("prodserver", "flower", "--dry-run", processes=processes)
@@ -204,3 +221,75 @@ def test_flower_listens_on_loopback_unless_told_otherwise() -> None:
     assert result.stdout.splitlines()[0] == (
         "celery -A testproject.celery:app flower --address=127.0.0.1 --persistent=False"
     )
+
+
+# ----- Celery 5.3 and 5.4 (the lowest-versions venv): no soft shutdown, so warm ---------------
+
+
+@pytest.mark.lowest_workers
+@pytest.mark.skipif(soft_shutdown_available(), reason="this Celery has soft shutdown")
+def test_an_older_celery_stops_warm_by_default_and_says_so(queue: str, tmp_path: Path) -> None:
+    # No REMAP_SIGTERM on these releases (SIGQUIT there is a cold shutdown): SIGTERM to the
+    # main process stops the worker warm, and the task in progress still finishes.
+    done = tmp_path / "done"
+    with start_worker(REDIS_URL, queue) as child:
+        run_held_task(child, REDIS_URL, queue, done)
+        child.send(signal.SIGTERM)
+        child.wait_for_line("worker: Warm shutdown (MainProcess)")
+        release(done)
+        assert child.wait() == 0, child.output
+        assert done.exists(), child.output
+        assert "worker: Warm shutdown (MainProcess)" in child.output
+    import celery
+
+    assert (
+        f"prodserver: worker: Celery {celery.__version__} has no soft shutdown (5.5 added it): SIGTERM "
+        "waits for running tasks however long they take (warm shutdown); send it to the main process only."
+    ) in child.output
+
+
+@pytest.mark.lowest_workers
+@pytest.mark.skipif(soft_shutdown_available(), reason="this Celery has soft shutdown")
+def test_an_older_celery_refuses_soft_shutdown_in_one_line() -> None:
+    import celery
+
+    result = run_manage("prodserver", "worker", processes=celery_processes("q1", SHUTDOWN="soft"))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "",
+        f"CommandError: Process 'worker': SHUTDOWN 'soft' needs Celery 5.5 or later (installed: "
+        f"{celery.__version__}); upgrade Celery, or set SHUTDOWN 'warm'.\n",
+    )
+
+
+# ----- the soft timeout fits inside the supervisor's deadline ------------------------------------
+
+
+@needs_soft_shutdown
+def test_the_soft_timeout_follows_the_supervisors_deadline() -> None:
+    result = run_manage(
+        "prodserver",
+        "worker",
+        "--dry-run",
+        processes=celery_processes("q1"),
+        settings={"PRODSERVER_SUPERVISOR": {"SHUTDOWN_TIMEOUT": 10}},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [
+        "worker_soft_shutdown_timeout=8",
+        "backend",
+        "SHUTDOWN",
+        "'soft'",
+    ]
+
+
+@needs_soft_shutdown
+def test_a_soft_timeout_beyond_the_supervisors_deadline_is_a_check_error() -> None:
+    settings = {"CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 30}
+    result = run_manage("check", processes=celery_processes("q1"), settings=settings)
+    assert result.returncode == 1
+    assert (
+        "?: (prodserver.E001) Process 'worker': the Celery app's worker_soft_shutdown_timeout (30 s) is not "
+        "below PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT'] (25 s), so running tasks would be killed before "
+        "their time is up; lower the one or raise the other.\n"
+    ) in result.stderr

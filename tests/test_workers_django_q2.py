@@ -15,6 +15,8 @@ import pytest
 from harness import REDIS_URL, prodserver, run_manage
 from worker_support import DJANGO_Q2, q2_settings, release, shell, stop_group, wait_for_file
 
+pytestmark = pytest.mark.lowest_workers
+
 PROCESSES = {"worker": {"BACKEND": DJANGO_Q2}}
 
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import django
+
 from harness import Child, run_manage, wait_until
 
 CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
@@ -57,7 +59,9 @@ def q2_settings(**cluster: Any) -> dict[str, Any]:
 
 def shell(code: str, **env_kw: Any) -> str:
     """Run ``code`` in ``manage.py shell`` with the worker's settings (how the tests enqueue)."""
-    result = run_manage("shell", "--no-imports", "-c", code, **env_kw)
+    # Django 5.2 imports the models into the shell; --no-imports (5.2+) keeps it quick.
+    quiet = ["--no-imports"] if django.VERSION >= (5, 2) else []
+    result = run_manage("shell", *quiet, "-c", code, **env_kw)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout.strip()
 

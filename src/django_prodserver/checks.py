@@ -3,8 +3,12 @@
 Every check id prodserver reports is declared in this module, once, with the hint that gives
 the fix. Errors are found by the same code that starts a process (conf, the backend loader,
 each program's own parser), so ``manage.py check`` in CI fails on exactly what would have
-made the server crash-loop after the deploy. Deploy checks (``check --deploy``) look at how
-the web server and Django's security settings meet behind a proxy.
+made the server crash-loop after the deploy.
+
+Django runs the default checks before almost every command (``migrate``, ``runserver``,
+``test``), so they report only what is wrong on every machine. What depends on this machine
+or on the deploy (a program not installed here, a service unreachable, nothing configured
+yet, DEBUG behind a proxy) waits for ``check --deploy``, ``prodserver --check`` and the start.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from django_prodserver.errors import (
     BackendImportError,
     ConfigurationError,
     HealthSettingError,
+    NothingConfigured,
     OptionError,
     ProdserverError,
     ProgramNotInstalled,
@@ -45,6 +50,9 @@ class CheckId:
     title: str
     #: How to fix it; shown as Django's "HINT:" line.
     hint: str
+    #: True: it depends on this machine or on the deploy, so only ``check --deploy``,
+    #: ``prodserver --check`` and the start report it; plain ``check`` never does.
+    deploy: bool = False
 
 
 E001 = CheckId(
@@ -65,6 +73,7 @@ E003 = CheckId(
     "The program a backend runs is not installed.",
     "Install the extra the message names, e.g. pip install 'django-prodserver[gunicorn]', in the "
     "environment that runs manage.py.",
+    deploy=True,
 )
 E004 = CheckId(
     "prodserver.E004",
@@ -88,6 +97,7 @@ E007 = CheckId(
     "prodserver.E007",
     "A problem found just before starting (address in use, service unreachable).",
     "Fix what the message names; this is checked again each time the process starts.",
+    deploy=True,
 )
 E008 = CheckId(
     "prodserver.E008",
@@ -105,11 +115,13 @@ W001 = CheckId(
     "A web process listens on all interfaces while DEBUG is True.",
     "Set DEBUG = False in production settings; DEBUG pages show settings and source code to "
     "anyone who can reach the port.",
+    deploy=True,
 )
 W002 = CheckId(
     "prodserver.W002",
     "SECURE_PROXY_SSL_HEADER names a header the web server removes, because it trusts no proxy.",
     "Set FORWARDED_ALLOW_IPS (or the server's trusted-proxy option in ARGS) to your proxy's address.",
+    deploy=True,
 )
 W003 = CheckId(
     "prodserver.W003",
@@ -118,12 +130,27 @@ W003 = CheckId(
     "Set SECURE_PROXY_SSL_HEADER = ('HTTP_X_FORWARDED_PROTO', 'https') when your proxy sets that "
     "header (and removes it from clients' requests), or tell the server to trust the proxy "
     "(FORWARDED_ALLOW_IPS). If nothing sits in front of the server, silence prodserver.W003.",
+    deploy=True,
 )
 E009 = CheckId(
     "prodserver.E009",
     "PRODSERVER_HEALTH is malformed, or READY_CHECKS names a check that cannot be found.",
     "READY_CHECKS takes 'database', 'cache', 'database:ALIAS', 'cache:ALIAS' or the dotted path of a "
     "callable that raises (or returns False) when the process is not ready; see docs/health.md.",
+)
+E011 = CheckId(
+    "prodserver.E011",
+    "PRODUCTION_PROCESSES is missing or empty: there is nothing to start.",
+    "Add a process, e.g. PRODUCTION_PROCESSES = {'web': {'BACKEND': "
+    "'django_prodserver.backends.gunicorn.GunicornServer'}}; docs/configuration.md lists the backends.",
+    deploy=True,
+)
+W005 = CheckId(
+    "prodserver.W005",
+    "A development server (runserver and the like) is among the production processes.",
+    "Use a production server for the process, e.g. gunicorn's GunicornServer; keep the development "
+    "backends for settings that never reach production.",
+    deploy=True,
 )
 W004 = CheckId(
     "prodserver.W004",
@@ -144,15 +171,18 @@ ALL: tuple[CheckId, ...] = (
     E008,
     E009,
     E010,
+    E011,
     W001,
     W002,
     W003,
     W004,
+    W005,
 )
 
 #: Error class → id; the first matching class wins, so subclasses come before their bases.
 ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
     (HealthSettingError, E009),
+    (NothingConfigured, E011),
     (ConfigurationError, E001),
     (BackendImportError, E002),
     (ProgramNotInstalled, E003),
@@ -192,21 +222,21 @@ def warning(spec: CheckId, message: str) -> checks.CheckMessage:
     return checks.Warning(message, hint=spec.hint, id=spec.id)
 
 
-def _selected() -> tuple[list[str], list[checks.CheckMessage]]:
+def _selected() -> tuple[list[str], list[ProdserverError]]:
     """The process names to check, and errors for the setting or for unknown names asked for."""
     try:
         names = conf.process_names()
     except ProdserverError as exc:
-        return [], [error(exc)]
+        return [], [exc]
     only = _only.get()
     if only is None:
         return names, []
-    problems = []
+    problems: list[ProdserverError] = []
     for name in sorted(only - set(names)):
         try:
             conf.get_process(name)
         except ProdserverError as exc:
-            problems.append(error(exc))
+            problems.append(exc)
     return [name for name in names if name in only], problems
 
 
@@ -233,11 +263,21 @@ def process_errors(names: Sequence[str]) -> list[ProdserverError]:
     ]
 
 
+def _setting_and_process_errors(*, deploy: bool) -> list[checks.CheckMessage]:
+    names, problems = _selected()
+    return [error(exc) for exc in [*problems, *process_errors(names)] if check_id(exc).deploy == deploy]
+
+
 @checks.register(TAG)
 def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Shape, BACKEND, program installed, APP, every ARGS key and value, the WSGI/ASGI app."""
-    names, messages = _selected()
-    return messages + [error(exc) for exc in process_errors(names)]
+    """What is wrong on every machine: shape, BACKEND, APP, every ARGS key and value, the app."""
+    return _setting_and_process_errors(deploy=False)
+
+
+@checks.register(TAG, deploy=True)
+def check_this_machine(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """What the start would stop on here: nothing configured, a program missing, a service down."""
+    return _setting_and_process_errors(deploy=True)
 
 
 @checks.register(TAG, deploy=True)
@@ -248,6 +288,14 @@ def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
     names, _ = _selected()  # setting errors are check_processes' to report
     messages: list[checks.CheckMessage] = []
     for backend, problem in _backends(names):
+        if backend is not None and backend.development:
+            messages.append(
+                warning(
+                    W005,
+                    f"Process {backend.name!r} runs {type(backend).__name__}, a development server: "
+                    "it is neither secure nor fast enough for production.",
+                )
+            )
         # A process with errors gets those from check_processes, and no guesses on top.
         if problem is None and isinstance(backend, WebServerBackend) and not backend.check():
             messages.extend(_deploy_messages(backend))

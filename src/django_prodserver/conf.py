@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 
-from django_prodserver.errors import ConfigurationError, HealthSettingError
+from django_prodserver.errors import ConfigurationError, HealthSettingError, NothingConfigured
 from django_prodserver.platform import GRACEFUL_SECONDS
 
 SETTING = "PRODUCTION_PROCESSES"
@@ -75,7 +75,7 @@ class ProcessConfig:
 def _raw_setting() -> Mapping[str, Any]:
     processes = getattr(settings, SETTING, None)
     if processes is None:
-        raise ConfigurationError(
+        raise NothingConfigured(
             f"The {SETTING} setting is missing: define it in your settings, e.g. "
             f"{SETTING} = {{'web': {{'BACKEND': 'django_prodserver.backends.gunicorn.GunicornServer'}}}}."
         )
@@ -84,7 +84,7 @@ def _raw_setting() -> Mapping[str, Any]:
             f"The {SETTING} setting must be a dict of process name -> config, not {type(processes).__name__}."
         )
     if not processes:
-        raise ConfigurationError(f"The {SETTING} setting is empty: add at least one process, e.g. 'web'.")
+        raise NothingConfigured(f"The {SETTING} setting is empty: add at least one process, e.g. 'web'.")
     return processes
 
 

@@ -15,6 +15,14 @@ class ConfigurationError(ProdserverError):
     """``PRODUCTION_PROCESSES`` has the wrong shape or names an unknown process."""
 
 
+class NothingConfigured(ConfigurationError):
+    """``PRODUCTION_PROCESSES`` is missing or empty: a project that has not configured a process yet.
+
+    Not an error of the project everywhere (``migrate`` must still run), so only the deploy
+    checks and the command itself report it.
+    """
+
+
 class HealthSettingError(ConfigurationError):
     """``PRODSERVER_HEALTH`` has the wrong shape or names a readiness check that cannot be found."""
 

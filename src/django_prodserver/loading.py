@@ -6,18 +6,39 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 
+from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf import ProcessConfig
 from django_prodserver.errors import BackendImportError
 from django_prodserver.importing import NotFound, import_path
 
 
-def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
-    try:
-        cls = import_path(process.backend)
-    except NotFound as exc:
+def backend_path(process: ProcessConfig) -> str:
+    """The dotted path BACKEND names: itself, or what a short name stands for."""
+    if not names.is_name(process.backend):
+        return process.backend
+    path = names.path_of(process.backend)
+    if path is None:
+        close = names.suggest(process.backend)
+        hint = (
+            "did you mean " + " or ".join(", ".join(map(repr, close)).rsplit(", ", 1)) + "?"
+            if close
+            else "use a backend name such as 'gunicorn' or a dotted path; docs/configuration.md lists them."
+        )
         raise BackendImportError(
-            f"Process {process.name!r}: BACKEND {process.backend!r} cannot be imported ({exc}); "
+            f"Process {process.name!r}: BACKEND {process.backend!r} is not a backend name; {hint}"
+        )
+    return path
+
+
+def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
+    path = backend_path(process)
+    try:
+        cls = import_path(path)
+    except NotFound as exc:
+        shown = repr(process.backend) if path == process.backend else f"{process.backend!r} ({path})"
+        raise BackendImportError(
+            f"Process {process.name!r}: BACKEND {shown} cannot be imported ({exc}); "
             "check the dotted path, e.g. 'django_prodserver.backends.gunicorn.GunicornServer'."
         ) from None
     if not (isinstance(cls, type) and issubclass(cls, BaseProcessBackend)):

@@ -22,7 +22,7 @@ def start(backend: BaseProcessBackend, stderr: Any) -> None:
 
         # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
         warm_up(backend.process, stderr)
-    argv = backend.prep_server_args()
+    argv = backend.prepared_argv()
     # Everything imported so far (Django, the project, this package) lives as long as the
     # process. Freezing it keeps the garbage collector from rescanning it in every worker
     # and from touching (and so copying) those pages after the server forks. No collection

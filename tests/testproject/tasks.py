@@ -17,8 +17,10 @@ from celery import shared_task
 
 if find_spec("django.tasks"):  # Django 6
     from django.tasks import task
-else:
+elif find_spec("django_tasks"):
     from django_tasks import task
+else:  # the lowest-versions venv of the workers has no Django Tasks
+    task = None
 
 #: How often ``held_touch`` looks for its release file: about two minutes' worth.
 RELEASE_POLLS = 2400
@@ -49,11 +51,12 @@ def celery_held_touch(path: str) -> str:
     return held_touch(path)
 
 
-@task()
-def tasks_touch(path: str) -> str:
-    return touch(path)
+if task is not None:
 
+    @task()
+    def tasks_touch(path: str) -> str:
+        return touch(path)
 
-@task()
-def tasks_held_touch(path: str) -> str:
-    return held_touch(path)
+    @task()
+    def tasks_held_touch(path: str) -> str:
+        return held_touch(path)

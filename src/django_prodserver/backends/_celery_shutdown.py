@@ -12,6 +12,11 @@ then whatever still runs is cancelled, and with ``task_acks_late`` goes back to 
 Only safe where SIGTERM reaches the main process alone (Docker and Kubernetes signal PID 1;
 systemd with ``KillMode=mixed``): otherwise the pool processes die with their task.
 
+Celery 5.3 and 5.4 have no soft shutdown (SIGQUIT there is a cold one that kills running
+tasks), so with them the default is ``"warm"``, said in one start-up note, and ``"soft"`` is
+refused. The soft timeout stays inside ``PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT']``: the
+supervisor's one deadline for the group must not kill a worker whose tasks still have time.
+
 Billiard and Celery read ``REMAP_SIGTERM`` when they are imported, and validating the options
 imports them, so the worker re-executes itself (same PID) with the variable set when the
 environment does not match the mode yet.
@@ -25,7 +30,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from django_prodserver.errors import StartupError
+from django_prodserver.errors import ConfigurationError, StartupError
 from django_prodserver.resolved import Row
 
 if TYPE_CHECKING:
@@ -39,6 +44,21 @@ DEFAULT_SOFT_TIMEOUT = 20.0
 REMAP = "REMAP_SIGTERM"
 #: Set in the re-executed process, so a mismatch there is reported instead of looping.
 REEXEC_MARK = "PRODSERVER_CELERY_REEXEC"
+#: The commands that start one process, which the worker may re-execute as they were given.
+COMMANDS = ("prodserver", "worker", "server")
+
+
+def soft_shutdown_available() -> bool:
+    """Celery 5.5 added the soft shutdown, and with it the worker_soft_shutdown_timeout setting."""
+    from celery.app.defaults import DEFAULTS
+
+    return "worker_soft_shutdown_timeout" in DEFAULTS
+
+
+def celery_version() -> str:
+    import celery
+
+    return str(celery.__version__)
 
 
 @dataclass(frozen=True)
@@ -53,16 +73,38 @@ class Shutdown:
     app_timeout: bool
     #: task_acks_late: a task cut short goes back to the queue instead of being lost.
     acks_late: bool
+    #: Why the mode is warm without SHUTDOWN saying so (a Celery without soft shutdown).
+    warm_because: str = ""
 
     @classmethod
-    def of(cls, process: str, mode: Mode | None, app: Celery) -> Shutdown:
-        own = float(app.conf.worker_soft_shutdown_timeout or 0)
+    def of(cls, process: str, mode: Mode | None, app: Celery, deadline: float) -> Shutdown:
+        """``deadline``: the supervisor's SHUTDOWN_TIMEOUT, which the soft timeout must fit in."""
+        warm_because = ""
+        if not soft_shutdown_available():
+            if mode == "soft":
+                raise StartupError(
+                    f"Process {process!r}: SHUTDOWN 'soft' needs Celery 5.5 or later (installed: "
+                    f"{celery_version()}); upgrade Celery, or set SHUTDOWN 'warm'."
+                )
+            if mode is None:
+                warm_because = f"Celery {celery_version()} has no soft shutdown (5.5 added it)"
+            mode = "warm"
+        # getattr: a Celery without the setting raises AttributeError for it.
+        own = float(getattr(app.conf, "worker_soft_shutdown_timeout", 0) or 0)
+        if own and own >= deadline:
+            raise ConfigurationError(
+                f"Process {process!r}: the Celery app's worker_soft_shutdown_timeout ({own:g} s) is not "
+                f"below PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT'] ({deadline:g} s), so running tasks "
+                "would be killed before their time is up; lower the one or raise the other."
+            )
         return cls(
             process=process,
             mode=mode or DEFAULT_MODE,
-            soft_timeout=own or DEFAULT_SOFT_TIMEOUT,
+            # Inside the supervisor's deadline, with room for the worker to stop after it.
+            soft_timeout=own or min(DEFAULT_SOFT_TIMEOUT, deadline * 0.8),
             app_timeout=bool(own),
-            acks_late=bool(app.conf.task_acks_late),
+            acks_late=bool(getattr(app.conf, "task_acks_late", False)),
+            warm_because=warm_because,
         )
 
     @property
@@ -83,7 +125,7 @@ class Shutdown:
             app.conf.worker_soft_shutdown_timeout = self.soft_timeout
 
     def _reexec(self) -> None:
-        if os.environ.get(REEXEC_MARK) or "prodserver" not in sys.argv[1:]:
+        if os.environ.get(REEXEC_MARK) or not set(COMMANDS) & set(sys.argv[1:2]):
             # Not started as 'manage.py prodserver …' (or the restart did not take): do not guess
             # a command line to re-run.
             needed = f"{REMAP}={self.remap}" if self.remap else f"no {REMAP}"
@@ -105,6 +147,11 @@ class Shutdown:
     def notes(self) -> list[str]:
         if self.needs_reexec():
             return []  # said once, by the process that runs the worker
+        if self.warm_because:
+            return [
+                f"{self.process}: {self.warm_because}: SIGTERM waits for running tasks however long "
+                "they take (warm shutdown); send it to the main process only."
+            ]
         if self.mode == "warm":
             return [
                 f"{self.process}: SHUTDOWN 'warm': SIGTERM waits for running tasks however long they "

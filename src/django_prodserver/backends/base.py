@@ -14,11 +14,14 @@ machine right now: a port taken, a broker down), ``notes()``, then ``start_serve
 
 from __future__ import annotations
 
+import inspect
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
+from django_prodserver.errors import OptionError
 from django_prodserver.masking import mask_argv
 from django_prodserver.resolved import Kind, Resolved, Row
 
@@ -35,6 +38,8 @@ class BaseProcessBackend:
     #: False: options after the process name on the command line are an error for this
     #: backend, instead of being passed on (3.x's contract).
     accepts_extra_args: ClassVar[bool] = True
+    #: True for development servers (runserver and the like): ``check --deploy`` warns.
+    development: ClassVar[bool] = False
 
     def __init__(self, **server_args: Any) -> None:
         self.server_args = server_args
@@ -46,6 +51,12 @@ class BaseProcessBackend:
 
     @classmethod
     def from_config(cls, process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseProcessBackend:
+        if overrides and not cls.accepts_extra_args:
+            # Dropping them silently would start something other than what was asked for.
+            raise OptionError(
+                f"Process {process.name!r}: {cls.__name__} takes no options on the command line "
+                f"({shlex.join(overrides)}); set them in {process.setting_path('ARGS')}."
+            )
         backend = cls(**process.raw)
         backend.process = process
         backend.overrides = list(overrides)
@@ -93,7 +104,7 @@ class BaseProcessBackend:
         )
 
     def _resolve(self) -> Resolved:
-        argv = tuple(self.prep_server_args())
+        argv = tuple(self.prepared_argv())
         return Resolved(
             name=self.name,
             program=self.program or type(self).__name__,
@@ -115,6 +126,16 @@ class BaseProcessBackend:
 
     def prep_server_args(self) -> list[str]:
         return [*self.args, *self.overrides]
+
+    def prepared_argv(self) -> list[str]:
+        """The argv ``start_server`` receives.
+
+        2.x's ``prep_server_args()`` takes no argument; a 3.x backend may declare
+        ``prep_server_args(extra_args)`` and is then handed the command-line options.
+        """
+        if _takes_extra_args(self.prep_server_args):
+            return list(self.prep_server_args(tuple(self.overrides)))  # type: ignore[call-arg]
+        return list(self.prep_server_args())
 
     def start_server(self, *args: str) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement start_server(*args)")
@@ -151,3 +172,11 @@ class BaseWorkerBackend(BaseProcessBackend):
     """A background worker (3.x): runs under ``manage.py worker``, serves no HTTP."""
 
     kind: ClassVar[Kind] = "worker"
+
+
+def _takes_extra_args(method: Any) -> bool:
+    try:
+        parameters = inspect.signature(method).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters)

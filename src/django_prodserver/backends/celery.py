@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from django_prodserver.application import to_target
 from django_prodserver.backends._celery_shutdown import Shutdown
 from django_prodserver.backends._parsers import ParserRejected, click_rejection
+from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
-from django_prodserver.resolved import Resolved, Row
+from django_prodserver.resolved import Kind, Resolved, Row
 from django_prodserver.schemas import Option, OptionSchema, from_click
 
 if TYPE_CHECKING:
@@ -174,7 +175,10 @@ class CeleryWorker(_CeleryBackend):
 
     @cached_property
     def shutdown(self) -> Shutdown:
-        return Shutdown.of(self.name, self.process.shutdown if self.process else None, self.celery_app())
+        from django_prodserver.conf import supervisor
+
+        mode = self.process.shutdown if self.process else None
+        return Shutdown.of(self.name, mode, self.celery_app(), supervisor().shutdown_timeout)
 
     def run(self, argv: list[str]) -> int:
         self.shutdown.prepare(self.celery_app())
@@ -195,12 +199,15 @@ class CeleryBeat(_CeleryBackend):
     subcommand = "beat"
 
 
-class CeleryFlower(_CeleryBackend):
+class CeleryFlower(_CeleryBackend, BaseServerBackend):
     """Flower: its options are tornado options, which Flower keeps only if it knows the name.
 
     An unknown name would be dropped silently, so we validate against tornado's registry.
+    Flower answers HTTP, so it is a server: ``manage.py server flower`` runs it (3.x has it at
+    ``backends.servers.flower``), though it shares the Celery worker's app loading.
     """
 
+    kind: ClassVar[Kind] = "server"
     program = "celery flower"
     subcommand = "flower"
     module = "flower"

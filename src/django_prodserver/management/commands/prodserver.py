@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import shlex
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf
+from django_prodserver import conf, kinds
+from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend, reusing_backends
+from django_prodserver.resolved import Kind
 
 
 def _parse_with_overrides(
@@ -39,6 +41,8 @@ class Command(BaseCommand):
         "given); several names or --all run them together. Options after the name go to the "
         "program, e.g. 'prodserver web --workers=8'."
     )
+    #: The kind of process this command runs; None: both (``server`` and ``worker`` set it).
+    process_kind: ClassVar[Kind | None] = None
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -83,8 +87,12 @@ class Command(BaseCommand):
         if options.get("healthcheck"):
             options["skip_checks"] = True  # run every few seconds: answer fast
         try:
+            kinds.require(self.process_kind, names)
             # --all: every process is checked here, once; the children then skip their checks.
-            scope = conf.process_names() if options.get("all") else names or conf.process_names()[:1]
+            if options.get("all"):
+                scope = kinds.names_of(self.process_kind)
+            else:
+                scope = names or kinds.first(self.process_kind)
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
         if not options.get("skip_checks"):
@@ -111,9 +119,11 @@ class Command(BaseCommand):
         if options["export"]:
             from django_prodserver.export.run import export
 
+            # 'server --export' / 'worker --export': the processes of that kind (prodserver: all).
+            kind_names = [] if self.process_kind is None else kinds.names_of(self.process_kind)
             return export(
                 options["export"],
-                names,
+                names or kind_names,
                 overrides,
                 options["output"],
                 check=options["check"],
@@ -126,13 +136,13 @@ class Command(BaseCommand):
         if options["healthcheck"]:
             from django_prodserver.healthcheck import probe
 
-            name = names[0] if names else conf.process_names()[0]
+            name = names[0] if names else kinds.first(self.process_kind)[0]
             self.stdout.write(probe(load_backend(conf.get_process(name), overrides)))
             return None
         if options["all"]:
-            names = conf.process_names()
+            names = kinds.names_of(self.process_kind)
         if not names:
-            names = conf.process_names()[:1]
+            names = kinds.first(self.process_kind)
         if len(names) > 1:
             return self._supervise(names, overrides, options)
         process = conf.get_process(names[0])
@@ -144,15 +154,22 @@ class Command(BaseCommand):
         start(backend, self.stderr)
 
     def _list(self) -> None:
+        listed = kinds.names_of(self.process_kind)
         for process in conf.all_processes():
+            if process.name not in listed:
+                continue
             try:
                 command = load_backend(process).shell_command()
             except ProdserverError as exc:
                 command = f"(error: {exc})"
-            self.stdout.write(f"{self.style.SUCCESS(process.name)}  {process.backend}\n    {command}")
+            backend = names.spellings(process.backend)
+            self.stdout.write(f"{self.style.SUCCESS(process.name)}  {backend}\n    {command}")
 
     def _dry_run(self, backend: BaseProcessBackend) -> None:
         backend.validate()
+        if backend.process is not None:
+            # On stderr: stdout stays the command and its rows, for scripts that read them.
+            self.stderr.write(f"{backend.name}: BACKEND {names.spellings(backend.process.backend)}")
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
@@ -161,9 +178,10 @@ class Command(BaseCommand):
         """Just prodserver's system checks (deploy ones too), then each process' command."""
         from django_prodserver.checks import TAG
 
-        with only_processes(names or None):
+        names = names or kinds.names_of(self.process_kind)
+        with only_processes(names):
             self.check(tags=[TAG], include_deployment_checks=True, display_num_errors=True)
-        for name in names or conf.process_names():
+        for name in names:
             backend = load_backend(conf.get_process(name), overrides)
             backend.validate()
             self.stdout.write(f"{name}: {backend.shell_command()}")

@@ -1,0 +1,5 @@
+"""3.x's path for the classes in :mod:`django_prodserver.backends.celery`."""
+
+from django_prodserver.backends.celery import CeleryFlower
+
+__all__ = ["CeleryFlower"]
