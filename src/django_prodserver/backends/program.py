@@ -232,13 +232,13 @@ class ProgramBackend(BaseProcessBackend):
         return {s.option.dest: s for s in self._merge([self.fixed_settings, *self.user_settings])}
 
     def _resolve(self) -> Resolved:
-        # Resolving reads the program's own parser: a missing program is one line, never the
-        # ModuleNotFoundError of whichever helper imports it first.
-        self.ensure_installed()
         raw = self._raw_args()
         # First, before anything imports the program: gunicorn reads WEB_CONCURRENCY with
         # int() while its config module loads, so a malformed value must be reported by us.
         environment = self.environment(os.environ) if raw is None else {}
+        # Resolving reads the program's own parser: a missing program is one line, never the
+        # ModuleNotFoundError of whichever helper imports it first.
+        self.ensure_installed()
         args, command_line = self.user_settings
         fixed = self.fixed_settings
         config = self.find_config_file()
