@@ -156,7 +156,8 @@ def test_readiness_follows_the_database_and_liveness_does_not() -> None:
     settings = {
         "MIDDLEWARE": MIDDLEWARE,
         "DATABASES": {"default": database(DATABASE_URL, port=db_port)},
-        "PRODSERVER_HEALTH": {"READY_CHECKS": ["database"]},
+        # Every probe checks: the answer must flip as soon as the database goes.
+        "PRODSERVER_HEALTH": {"READY_CHECKS": ["database"], "READY_CACHE": 0},
         # Print what Django logs about requests, to see that failed probes are not among it.
         "LOGGING": {
             "version": 1,
