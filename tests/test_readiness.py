@@ -16,7 +16,6 @@ from typing import Any
 from urllib.parse import urlparse
 
 import django
-import pytest
 
 from django_prodserver.health import Check
 from django_prodserver.readiness import Verdicts
@@ -119,7 +118,10 @@ def test_a_probe_flood_opens_one_database_connection() -> None:
         "PRODSERVER_HEALTH": {"READY_CHECKS": ["database"], "READY_CACHE": 300},
     }
     target = (upstream.hostname or "127.0.0.1", upstream.port or 5432)
-    with counting_proxy(db_port, target) as accepted, prodserver("web", processes=processes, settings=settings) as child:
+    with (
+        counting_proxy(db_port, target) as accepted,
+        prodserver("web", processes=processes, settings=settings) as child,
+    ):
         url = f"http://127.0.0.1:{port}/readyz/"
         child.wait_http(f"http://127.0.0.1:{port}/healthz/")
         before = len(accepted)
