@@ -221,16 +221,3 @@ def test_readiness_names_each_failing_check_under_asgi() -> None:
                 },
             },
         ), child.output
-
-
-def test_url_include_serves_probes_behind_host_validation() -> None:
-    """Without the middleware, ``include("django_prodserver.urls")`` is an ordinary page."""
-    port = free_port()
-    settings = {"ROOT_URLCONF": "testproject.probes", "PRODSERVER_HEALTH": {"READY_CHECKS": []}}
-    with prodserver("web", processes=web("gunicorn", port), settings=settings) as child:
-        base = f"http://127.0.0.1:{port}"
-        live = child.wait_http(f"{base}/healthz/")
-        assert (live.status, live.json()) == (200, {"status": "ok"}), child.output
-        assert http_get(f"{base}/healthz").status == 200
-        assert http_get(f"{base}/readyz/").json() == {"status": "ok", "checks": {}}
-        assert http_get(f"{base}/healthz/", headers=POD_HOST).status == 400

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf
+from django_prodserver import conf, wiring
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
@@ -138,6 +138,10 @@ class Command(BaseCommand):
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
+        serving = backend.resolve().serving
+        if serving and serving.app.startswith(f"{wiring.GATEWAY}:"):
+            probes = wiring.describe(wiring.routes(), backend.resolve().program)
+            self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
 
     def _check(self, names: list[str], overrides: list[str]) -> None:
         """Just prodserver's system checks (deploy ones too), then each process' command."""
