@@ -438,9 +438,10 @@ def test_prodserver_check_passes_and_prints_each_command() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == (
         "System check identified no issues (0 silenced).\n"
-        "web: gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
-        f"--workers={workers} testproject.wsgi:application\n"
-        "site: waitress-serve --port=8081 testproject.wsgi:application\n"
+        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
+        f"--workers={workers} django_prodserver.gateway:wsgi\n"
+        "site: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve --port=8081 "
+        "django_prodserver.gateway:wsgi\n"
     )
 
 
@@ -473,7 +474,9 @@ def test_prodserver_check_shows_deploy_warnings_without_failing() -> None:
     assert (
         "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in result.stderr
     )
-    assert result.stdout.splitlines()[-1].startswith("web: waitress-serve ")
+    assert result.stdout.splitlines()[-1].startswith(
+        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve "
+    )
 
 
 # ----- prodserver NAME: checks NAME before starting, --skip-checks honoured -------------------------

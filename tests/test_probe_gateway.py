@@ -106,6 +106,6 @@ def test_dry_run_says_how_probes_are_answered() -> None:
     none = run_manage("prodserver", "web", "--dry-run")
     assert none.stdout.splitlines()[-1] == (
         "  django_prodserver.gateway:wsgi serves testproject.wsgi:application; probes: none wired; add "
-        "path(\"\", include(\"django_prodserver.urls\")) to your URLconf (or "
+        'path("", include("django_prodserver.urls")) to your URLconf (or '
         "'django_prodserver.middleware.HealthCheckMiddleware' to MIDDLEWARE) for /healthz/ and /readyz/"
     )
