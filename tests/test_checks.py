@@ -353,6 +353,36 @@ def test_w003_ssl_redirect_loop_behind_a_proxy(
     assert ids(processes, deploy=True, **{"SECURE_SSL_REDIRECT": True, **extra}) == expected
 
 
+@pytest.mark.parametrize(
+    ("urlconf", "middleware", "expected"),
+    [
+        ("testproject.urls", [], ["prodserver.W005"]),
+        ("testproject.probes", [], []),
+        ("testproject.urls", ["django_prodserver.middleware.HealthCheckMiddleware"], []),
+    ],
+    ids=["none", "url-include", "middleware"],
+)
+def test_w005_a_web_process_without_probes(urlconf: str, middleware: list[str], expected: list[str]) -> None:
+    assert (
+        ids(web(), deploy=True, ROOT_URLCONF=urlconf, MIDDLEWARE=[*middleware, *settings.MIDDLEWARE])
+        == expected
+    )
+    assert ids(web(), ROOT_URLCONF=urlconf) == []  # a deploy check only
+
+
+def test_w005_names_the_line_to_add() -> None:
+    (message,) = run(web(), deploy=True, ROOT_URLCONF="testproject.urls")
+    assert message.msg == (
+        "Process 'web': gunicorn answers no health probe: neither django_prodserver.urls nor "
+        "HealthCheckMiddleware is wired, so an orchestrator cannot tell a hung process from a healthy one."
+    )
+    assert message.hint == (
+        'Add path("", include("django_prodserver.urls")) to your ROOT_URLCONF: prodserver then answers '
+        "/healthz/ and /readyz/ ahead of Django, past ALLOWED_HOSTS and SECURE_SSL_REDIRECT; see "
+        "docs/health.md."
+    )
+
+
 def test_w003_not_when_the_server_terminates_tls(certificate: str) -> None:
     processes = web(ARGS={"certfile": certificate, "keyfile": certificate})
     assert ids(processes, deploy=True, SECURE_SSL_REDIRECT=True) == []
@@ -438,7 +468,8 @@ def test_prodserver_check_passes_and_prints_each_command() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == (
         "System check identified no issues (0 silenced).\n"
-        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
+        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application "
+        "gunicorn --access-logfile=- --keep-alive=75 --graceful-timeout=25 "
         f"--workers={workers} django_prodserver.gateway:wsgi\n"
         "site: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve --port=8081 "
         "django_prodserver.gateway:wsgi\n"

@@ -39,7 +39,8 @@ def test_a_config_file_named_in_args_turns_off_defaults(tmp_path: Path) -> None:
     result = run_manage("prodserver", "web", "--dry-run", processes=processes, env={"WEB_CONCURRENCY": "5"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        f"DJANGO_PRODSERVER_APP=testproject.wsgi:application gunicorn --config={config} django_prodserver.gateway:wsgi"
+        "DJANGO_PRODSERVER_APP=testproject.wsgi:application "
+        f"gunicorn --config={config} django_prodserver.gateway:wsgi"
     )
 
 

@@ -83,7 +83,8 @@ def test_the_app_and_worker_count_follow_the_worker_class() -> None:
     )
     # Raw ARGS (a Procfile line's options), and gunicorn's own GUNICORN_CMD_ARGS.
     assert command(GUNICORN, "-k uvicorn_worker.UvicornWorker") == (
-        "DJANGO_PRODSERVER_APP=testproject.asgi:application gunicorn -k uvicorn_worker.UvicornWorker django_prodserver.gateway:asgi"
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        "gunicorn -k uvicorn_worker.UvicornWorker django_prodserver.gateway:asgi"
     )
     assert command(GUNICORN, env={"GUNICORN_CMD_ARGS": "--worker-class asgi"}).endswith(
         "django_prodserver.gateway:asgi"

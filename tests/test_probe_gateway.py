@@ -103,7 +103,7 @@ def test_dry_run_says_how_probes_are_answered() -> None:
         "/readyz/ (the URL include) answered by prodserver ahead of Django, past ALLOWED_HOSTS and "
         "SECURE_SSL_REDIRECT; successful probes are left out of the access log"
     )
-    none = run_manage("prodserver", "web", "--dry-run")
+    none = run_manage("prodserver", "web", "--dry-run", settings={"ROOT_URLCONF": "testproject.urls"})
     assert none.stdout.splitlines()[-1] == (
         "  django_prodserver.gateway:wsgi serves testproject.wsgi:application; probes: none wired; add "
         'path("", include("django_prodserver.urls")) to your URLconf (or '

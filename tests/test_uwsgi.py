@@ -74,7 +74,8 @@ def test_dry_run_shows_the_fixed_options_and_the_platform_contract() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        "DJANGO_PRODSERVER_APP=testproject.wsgi:application uwsgi --http-socket=0.0.0.0:8123 --enable-threads --single-interpreter --vacuum --buffer-size=32768 "
+        "DJANGO_PRODSERVER_APP=testproject.wsgi:application "
+        "uwsgi --http-socket=0.0.0.0:8123 --enable-threads --single-interpreter --vacuum --buffer-size=32768 "
         f"--worker-reload-mercy=25 --processes=3 {FIXED}"
     )
 

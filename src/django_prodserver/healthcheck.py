@@ -14,9 +14,12 @@ import time
 from django_prodserver import conf
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.errors import ProdserverError
-from django_prodserver.health import MIDDLEWARE, local_host_header
+from django_prodserver.health import local_host_header
+from django_prodserver.wiring import URL_INCLUDE
 
 TIMEOUT = 5.0
+#: Answers that mean the probe path reached the project instead of prodserver's probes.
+WIRING = (301, 302, 400, 404)
 LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
 
 
@@ -73,6 +76,10 @@ def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT) -> str:
         connection.close()
     elapsed = (time.monotonic() - started) * 1000
     if response.status != 200:
-        hint = f"; is {MIDDLEWARE!r} first in MIDDLEWARE?" if response.status in (301, 302, 400, 404) else "."
+        hint = (
+            f"; are the probes wired? Add {URL_INCLUDE} to your URLconf."
+            if response.status in WIRING
+            else "."
+        )
         raise Unhealthy(f"{backend.name}: unhealthy: GET {url} answered {response.status}{hint}")
     return f"{backend.name}: healthy: GET {url} answered 200 in {elapsed:.0f} ms"
