@@ -73,8 +73,8 @@ def test_a_process_that_is_not_a_web_server_is_refused() -> None:
     result = run_manage("prodserver", "--healthcheck", "worker", processes=processes)
     assert result.returncode == 1
     assert result.stderr == (
-        "CommandError: worker: --healthcheck probes web server processes, and 'worker' is not one; "
-        "name the web process, e.g. 'prodserver --healthcheck web'.\n"
+        "CommandError: worker: --healthcheck probes web servers and workers that record a heartbeat, "
+        "and 'worker' is neither; name another process, e.g. 'prodserver --healthcheck web'.\n"
     )
 
 

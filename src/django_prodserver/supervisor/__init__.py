@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
-from django_prodserver import conf
+from django_prodserver import conf, heartbeat
 from django_prodserver.errors import ConfigurationError
 from django_prodserver.supervisor.loop import Loop
 from django_prodserver.supervisor.printer import Printer, use_colour
@@ -59,7 +59,13 @@ def supervise(
         argv=lambda process: child_argv(process.name, options),
         env=child_environment(),
     )
-    return loop.run()
+    # 'prodserver --healthcheck' without a name then checks every long-running process.
+    manifest = heartbeat.write_manifest(conf.health(), [p.name for p in processes if not p.oneshot])
+    try:
+        return loop.run()
+    finally:
+        if manifest is not None:
+            manifest.unlink(missing_ok=True)
 
 
 __all__ = ["plan", "supervise"]

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf, wiring
+from django_prodserver import conf, heartbeat, wiring
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.errors import ProdserverError
@@ -61,7 +61,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--healthcheck",
             action="store_true",
-            help="probe the running web process' liveness page on this machine; exit 0 if healthy, else 1",
+            help="probe the web process' liveness page or a worker's heartbeat on this machine (every "
+            "process a running supervisor runs when no NAME is given); exit 0 if healthy, else 1",
         )
 
     def execute(self, *args: Any, **options: Any) -> Any:
@@ -106,11 +107,7 @@ class Command(BaseCommand):
         if options["check"]:
             return self._check(names, overrides)
         if options["healthcheck"]:
-            from django_prodserver.healthcheck import probe
-
-            name = names[0] if names else conf.process_names()[0]
-            self.stdout.write(probe(load_backend(conf.get_process(name), overrides)))
-            return None
+            return self._healthcheck(names, overrides)
         if options["all"]:
             names = conf.process_names()
         if not names:
@@ -124,6 +121,20 @@ class Command(BaseCommand):
         from django_prodserver.startup import start
 
         start(backend, self.stderr)
+
+    def _healthcheck(self, names: list[str], overrides: list[str]) -> None:
+        """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
+        from django_prodserver.healthcheck import check
+
+        names = names or heartbeat.supervised(conf.health()) or conf.process_names()[:1]
+        failed = []
+        for name in names:
+            try:
+                self.stdout.write(check(load_backend(conf.get_process(name), overrides)))
+            except ProdserverError as exc:
+                failed.append(str(exc))
+        if failed:
+            raise CommandError("\n".join(failed))
 
     def _list(self) -> None:
         for process in conf.all_processes():
@@ -142,6 +153,8 @@ class Command(BaseCommand):
         if serving and serving.app.startswith(f"{wiring.GATEWAY}:"):
             probes = wiring.describe(wiring.routes(), backend.resolve().program)
             self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
+        if backend.kind == "worker" and getattr(backend, "records_heartbeat", False):
+            self.stdout.write(f"  {heartbeat.describe(backend.name, conf.health())}")
 
     def _check(self, names: list[str], overrides: list[str]) -> None:
         """Just prodserver's system checks (deploy ones too), then each process' command."""
