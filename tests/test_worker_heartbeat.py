@@ -12,13 +12,14 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import REDIS_URL, prodserver, run_manage, wait_until
+from harness import REDIS_URL, TESTS_DIR, child_env, prodserver, run_manage, wait_until
 from worker_support import (
     CELERY_APP,
     CELERY_BEAT,
@@ -77,6 +78,19 @@ def healthcheck(setup: dict[str, Any], *names: str) -> subprocess.CompletedProce
     return run_manage("prodserver", "--healthcheck", *names, **setup)
 
 
+def fast_healthcheck(setup: dict[str, Any], *names: str) -> subprocess.CompletedProcess[str]:
+    """``python -m django_prodserver --healthcheck``: no manage.py, no django.setup()."""
+    return subprocess.run(
+        [sys.executable, "-m", "django_prodserver", "--healthcheck", *names],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=child_env(**setup),
+        cwd=str(TESTS_DIR),
+        check=False,
+    )
+
+
 @pytest.mark.parametrize("kind", ["celery", "django-tasks", "django-q2"])
 def test_healthcheck_follows_the_worker_loop(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -89,6 +103,9 @@ def test_healthcheck_follows_the_worker_loop(
         pid = beating_pid(tmp_path)
         assert pid == child.pid or kind == "django-q2"
         assert re.fullmatch(rf"worker: alive: heartbeat \d+\.\d s ago from process {pid}\n", alive.stdout)
+        fast = fast_healthcheck(setup, "worker")
+        assert (fast.returncode, fast.stderr) == (0, "")
+        assert re.fullmatch(rf"worker: alive: heartbeat \d+\.\d s ago from process {pid}\n", fast.stdout)
         os.kill(pid, signal.SIGSTOP)
         try:
             wait_until(
@@ -111,6 +128,24 @@ def test_healthcheck_follows_the_worker_loop(
     assert gone.stderr == (
         f"CommandError: worker: dead: no heartbeat at {tmp_path}/testproject.settings.worker.heartbeat; "
         "is the worker running on this machine?\n"
+    )
+    fast = fast_healthcheck(setup, "worker")
+    assert (fast.returncode, fast.stderr) == (1, gone.stderr.removeprefix("CommandError: "))
+
+
+def test_fast_healthcheck_needs_the_settings_module() -> None:
+    env = {k: v for k, v in child_env().items() if k != "DJANGO_SETTINGS_MODULE"}
+    result = subprocess.run(
+        [sys.executable, "-m", "django_prodserver", "--healthcheck", "worker"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "python -m django_prodserver: DJANGO_SETTINGS_MODULE is not set; set it as the worker has it "
+        "(e.g. mysite.settings), or run 'manage.py prodserver --healthcheck'.\n"
     )
 
 
