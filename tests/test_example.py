@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -79,6 +81,22 @@ def test_the_demo_serves_pages_and_runs_a_task_in_the_worker(tmp_path: Path) -> 
             page = http_get(f"{base}/receipts/{location}")
         assert "<p>SUCCESSFUL: Receipt for order " in page.text, demo.output
         assert ", made by worker pid " in page.text
+
+        # Without a name, --healthcheck checks every process the running supervisor runs.
+        health = subprocess.run(
+            [sys.executable, str(EXAMPLE / "manage.py"), "prodserver", "--healthcheck"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=example_env(tmp_path / "db.sqlite3", port),
+            cwd=str(EXAMPLE),
+            check=False,
+        )
+        assert health.returncode == 0, health.stderr
+        assert [line.split(": ")[:2] for line in health.stdout.splitlines()] == [
+            ["web", "healthy"],
+            ["worker", "alive"],
+        ]
 
         assert demo.stop() == 0, demo.output
         assert not process_group_alive(demo.pid)
