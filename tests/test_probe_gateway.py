@@ -92,6 +92,28 @@ def test_a_project_view_at_the_probe_path_keeps_answering(server: str) -> None:
         assert (ready.status, ready.json()) == (200, {"status": "ok", "checks": {}})
 
 
+@pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
+def test_the_middleware_anywhere_in_middleware_passes_host_validation(server: str) -> None:
+    from testproject import settings as project
+
+    port = free_port()
+    settings = {
+        "ROOT_URLCONF": "testproject.urls",
+        # Last: Django alone would reject or redirect the probe before reaching it.
+        "MIDDLEWARE": [*project.MIDDLEWARE, "django_prodserver.middleware.HealthCheckMiddleware"],
+        "SECURE_SSL_REDIRECT": True,
+        "PRODSERVER_HEALTH": {"READY_CHECKS": []},
+    }
+    with prodserver("web", processes=web(server, port), settings=settings) as child:
+        base = f"http://127.0.0.1:{port}"
+        live = child.wait_http(f"{base}/healthz/", headers=POD_HOST)
+        assert (live.status, live.json()) == (200, {"status": "ok"}), child.output
+        ready = http_get(f"{base}/readyz", headers=POD_HOST)
+        assert (ready.status, ready.json()) == (200, {"status": "ok", "checks": {}})
+        assert http_get(f"{base}/", headers=POD_HOST).status == 400
+        assert http_get(f"{base}/", headers={"Host": "127.0.0.1"}).status == 301
+
+
 def test_dry_run_says_how_probes_are_answered() -> None:
     include = run_manage("prodserver", "web", "--dry-run", settings={"ROOT_URLCONF": "testproject.probes"})
     assert include.returncode == 0, include.stderr

@@ -75,10 +75,15 @@ class Heartbeat:
         self._last = 0.0
 
     def prepare(self) -> None:
-        """Create the directory and write once, so an unwritable place stops the start in one line."""
+        """Create the directory and try a write, so an unwritable place stops the start in one line.
+
+        The file itself is removed again: it appears only once the worker's loop runs.
+        """
         try:
             self.file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self.beat()
+            self.file.unlink()
+            self._last = 0.0
         except OSError as exc:
             raise StartupError(
                 f"Process {self.name!r}: cannot write its heartbeat to {self.file.parent}: "
