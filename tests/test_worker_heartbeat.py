@@ -7,19 +7,22 @@ the broker. Under the supervisor, ``--healthcheck`` without a name checks every 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
-from harness import REDIS_URL, TESTS_DIR, child_env, prodserver, run_manage, wait_until
+from harness import REDIS_URL, TESTS_DIR, child_env, free_port, prodserver, run_manage, wait_until
 from worker_support import (
     CELERY_APP,
     CELERY_BEAT,
@@ -147,6 +150,33 @@ def test_fast_healthcheck_needs_the_settings_module() -> None:
         "python -m django_prodserver: DJANGO_SETTINGS_MODULE is not set; set it as the worker has it "
         "(e.g. mysite.settings), or run 'manage.py prodserver --healthcheck'.\n"
     )
+
+
+def test_a_broker_outage_does_not_make_the_worker_dead(queue: str, tmp_path: Path) -> None:
+    """Liveness is not readiness: a worker waiting for its broker is alive (a restart cannot help)."""
+    from test_health import tcp_proxy
+
+    port = free_port()
+    setup: dict[str, Any] = {
+        "processes": celery_processes(queue),
+        "settings": {"CELERY_TASK_DEFAULT_QUEUE": queue, "PRODSERVER_HEALTH": health(tmp_path)},
+        "env": {"CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0"},
+    }
+    upstream = urlparse(REDIS_URL)
+    with contextlib.ExitStack() as broker:
+        broker.enter_context(tcp_proxy(port, (upstream.hostname or "127.0.0.1", upstream.port or 6379)))
+        with prodserver("worker", **setup) as child:
+            wait_until(
+                "the heartbeat is fresh", lambda: fast_healthcheck(setup, "worker").returncode == 0, child
+            )
+            broker.close()  # the broker goes away
+            child.wait_for_line("consumer: Cannot connect to redis://")
+            # Observed for longer than HEARTBEAT_MAX_AGE, after a bounded event (the outage).
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                check = fast_healthcheck(setup, "worker")
+                assert check.returncode == 0, check.stderr + child.output
+            child.kill_group()
 
 
 def test_a_killed_worker_is_dead_at_once(tmp_path: Path, request: pytest.FixtureRequest) -> None:
