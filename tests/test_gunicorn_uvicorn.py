@@ -97,7 +97,12 @@ def test_a_projects_own_uvicorn_worker_subclass_is_asgi(tmp_path: Path) -> None:
         "class Worker(UvicornWorker):\n"
         '    CONFIG_KWARGS = {"loop": "asyncio", "http": "h11"}\n'
     )
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS_DIR)])}
+    # The PYTHONPATH of the run comes last: a checkout's src/ keeps shadowing the installed copy.
+    env = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(tmp_path), str(TESTS_DIR), os.environ.get("PYTHONPATH")])
+        )
+    }
     assert command(GUNICORN, {"worker-class": "shopworkers.Worker"}, env=env).endswith(
         "--worker-class=shopworkers.Worker django_prodserver.gateway:asgi"
     )

@@ -107,10 +107,12 @@ class Heartbeat:
 
     def _run(self) -> None:
         main = threading.main_thread()
-        while not self._stop.wait(self.interval) and main.is_alive():
+        while main.is_alive():
             # A full disk: the heartbeat goes stale and the probe says how old it is.
             with suppress(OSError):
                 self.beat()
+            if self._stop.wait(self.interval):
+                return
 
     def stop(self) -> None:
         self._stop.set()

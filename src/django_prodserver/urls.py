@@ -24,7 +24,7 @@ def _health() -> conf.HealthConfig:
     try:
         return conf.health()
     except HealthSettingError:
-        # 'manage.py check' names the bad key (prodserver.E009); importing the URLconf, which
+        # 'manage.py check' names the bad key; importing the URLconf, which
         # Django's own checks do, must not turn that into a traceback.
         return conf.HealthConfig()
 
