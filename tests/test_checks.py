@@ -361,6 +361,36 @@ def test_w003_ssl_redirect_loop_behind_a_proxy(
     assert ids(processes, deploy=True, **{"SECURE_SSL_REDIRECT": True, **extra}) == expected
 
 
+@pytest.mark.parametrize(
+    ("urlconf", "middleware", "expected"),
+    [
+        ("testproject.urls", [], ["prodserver.W006"]),
+        ("testproject.probes", [], []),
+        ("testproject.urls", ["django_prodserver.middleware.HealthCheckMiddleware"], []),
+    ],
+    ids=["none", "url-include", "middleware"],
+)
+def test_w006_a_web_process_without_probes(urlconf: str, middleware: list[str], expected: list[str]) -> None:
+    assert (
+        ids(web(), deploy=True, ROOT_URLCONF=urlconf, MIDDLEWARE=[*middleware, *settings.MIDDLEWARE])
+        == expected
+    )
+    assert ids(web(), ROOT_URLCONF=urlconf) == []  # a deploy check only
+
+
+def test_w006_names_the_line_to_add() -> None:
+    (message,) = run(web(), deploy=True, ROOT_URLCONF="testproject.urls")
+    assert message.msg == (
+        "Process 'web': gunicorn answers no health probe: neither django_prodserver.urls nor "
+        "HealthCheckMiddleware is wired, so an orchestrator cannot tell a hung process from a healthy one."
+    )
+    assert message.hint == (
+        'Add path("", include("django_prodserver.urls")) to your ROOT_URLCONF: prodserver then answers '
+        "/healthz/ and /readyz/ ahead of Django, past ALLOWED_HOSTS and SECURE_SSL_REDIRECT; see "
+        "docs/health.md."
+    )
+
+
 def test_w003_not_when_the_server_terminates_tls(certificate: str) -> None:
     processes = web(ARGS={"certfile": certificate, "keyfile": certificate})
     assert ids(processes, deploy=True, SECURE_SSL_REDIRECT=True) == []
@@ -454,9 +484,11 @@ def test_prodserver_check_passes_and_prints_each_command() -> None:
     assert err == ""
     assert out == (
         "System check identified no issues (0 silenced).\n"
-        "web: gunicorn --keep-alive=75 --graceful-timeout=25 "
-        f"--workers={workers} testproject.wsgi:application\n"
-        "site: waitress-serve --port=8081 testproject.wsgi:application\n"
+        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application "
+        "gunicorn --keep-alive=75 --graceful-timeout=25 "
+        f"--workers={workers} django_prodserver.gateway:wsgi\n"
+        "site: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve --port=8081 "
+        "django_prodserver.gateway:wsgi\n"
     )
 
 
@@ -486,7 +518,9 @@ def test_prodserver_check_shows_deploy_warnings_without_failing(monkeypatch: pyt
     monkeypatch.setenv("PORT", "8123")
     out, err = prodserver_check(processes=web(WAITRESS), DEBUG=True)
     assert "(prodserver.W001) Process 'web': waitress-serve listens on all interfaces (0.0.0.0)" in err
-    assert out.splitlines()[-1].startswith("web: waitress-serve ")
+    assert out.splitlines()[-1].startswith(
+        "web: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve "
+    )
 
 
 # ----- prodserver NAME: checks NAME before starting, --skip-checks honoured -------------------------

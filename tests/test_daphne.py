@@ -71,14 +71,18 @@ def test_dry_run_maps_port_and_star_proxies() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
-        "daphne --bind=0.0.0.0 --port=8123 --proxy-headers testproject.asgi:application"
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        "daphne --bind=0.0.0.0 --port=8123 --proxy-headers django_prodserver.gateway:asgi"
     )
 
 
 def test_host_is_daphnes_bind() -> None:
     result = run_manage("prodserver", "web", "--dry-run", processes=web({"host": "127.0.0.1", "port": 9000}))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "daphne --bind=127.0.0.1 --port=9000 testproject.asgi:application"
+    assert result.stdout.splitlines()[0] == (
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        "daphne --bind=127.0.0.1 --port=9000 django_prodserver.gateway:asgi"
+    )
 
 
 @pytest.mark.parametrize(

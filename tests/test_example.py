@@ -8,13 +8,14 @@ Django Tasks worker together under the supervisor. A visitor presses the button 
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from harness import Response, free_port, http_get, process_group_alive, prodserver, wait_until
+from harness import Response, child_env, free_port, http_get, process_group_alive, prodserver, wait_until
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "example"
 
@@ -75,6 +76,22 @@ def test_the_demo_serves_pages_and_runs_a_task_in_the_worker(tmp_path: Path) -> 
         page = wait_until("the worker made the receipt", receipt, demo, timeout=30, interval=0.2)
         assert "<p>SUCCESSFUL: Receipt for order " in page.text, demo.output
         assert ", made by worker pid " in page.text
+
+        # Without a name, --healthcheck checks every process the running supervisor runs.
+        health = subprocess.run(
+            [sys.executable, str(EXAMPLE / "manage.py"), "prodserver", "--healthcheck"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=child_env(env=env),
+            cwd=str(EXAMPLE),
+            check=False,
+        )
+        assert health.returncode == 0, health.stderr
+        assert [line.split(": ")[:2] for line in health.stdout.splitlines()] == [
+            ["web", "healthy"],
+            ["worker", "alive"],
+        ]
 
         assert demo.stop() == 0, demo.output
         assert not process_group_alive(demo.pid)

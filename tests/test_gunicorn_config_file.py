@@ -35,7 +35,10 @@ def test_a_config_file_named_in_args_turns_off_defaults(tmp_path: Path) -> None:
     processes = {"web": {**PROCESSES["web"], "ARGS": {"config": str(config)}}}
     result = run_manage("prodserver", "web", "--dry-run", processes=processes, env={"WEB_CONCURRENCY": "5"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == f"gunicorn --config={config} testproject.wsgi:application"
+    assert result.stdout.splitlines()[0] == (
+        "DJANGO_PRODSERVER_APP=testproject.wsgi:application "
+        f"gunicorn --config={config} django_prodserver.gateway:wsgi"
+    )
 
 
 def test_gunicorn_cmd_args_beat_prodserver_defaults() -> None:

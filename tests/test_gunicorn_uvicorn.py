@@ -72,21 +72,22 @@ def test_the_app_and_worker_count_follow_the_worker_class() -> None:
     asgi_workers, _ = default_workers("async")
     sync_workers, _ = default_workers("sync")
     assert command(GUNICORN_UVICORN).endswith(
-        f"--workers={asgi_workers} --worker-class=uvicorn_worker.UvicornWorker testproject.asgi:application"
+        f"--workers={asgi_workers} --worker-class=uvicorn_worker.UvicornWorker django_prodserver.gateway:asgi"
     )
     assert command(GUNICORN, {"worker-class": "asgi"}).endswith(
-        f"--workers={asgi_workers} --worker-class=asgi testproject.asgi:application"
+        f"--workers={asgi_workers} --worker-class=asgi django_prodserver.gateway:asgi"
     )
     # A WSGI worker class given to GunicornUvicornServer serves the WSGI app.
     assert command(GUNICORN_UVICORN, {"worker-class": "gthread"}).endswith(
-        f"--workers={sync_workers} --worker-class=gthread testproject.wsgi:application"
+        f"--workers={sync_workers} --worker-class=gthread django_prodserver.gateway:wsgi"
     )
     # Raw ARGS (a Procfile line's options), and gunicorn's own GUNICORN_CMD_ARGS.
     assert command(GUNICORN, "-k uvicorn_worker.UvicornWorker") == (
-        "gunicorn -k uvicorn_worker.UvicornWorker testproject.asgi:application"
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        "gunicorn -k uvicorn_worker.UvicornWorker django_prodserver.gateway:asgi"
     )
     assert command(GUNICORN, env={"GUNICORN_CMD_ARGS": "--worker-class asgi"}).endswith(
-        "testproject.asgi:application"
+        "django_prodserver.gateway:asgi"
     )
 
 
@@ -96,9 +97,14 @@ def test_a_projects_own_uvicorn_worker_subclass_is_asgi(tmp_path: Path) -> None:
         "class Worker(UvicornWorker):\n"
         '    CONFIG_KWARGS = {"loop": "asyncio", "http": "h11"}\n'
     )
-    env = {"PYTHONPATH": os.pathsep.join([str(tmp_path), str(TESTS_DIR)])}
+    # The PYTHONPATH of the run comes last: a checkout's src/ keeps shadowing the installed copy.
+    env = {
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(tmp_path), str(TESTS_DIR), os.environ.get("PYTHONPATH")])
+        )
+    }
     assert command(GUNICORN, {"worker-class": "shopworkers.Worker"}, env=env).endswith(
-        "--worker-class=shopworkers.Worker testproject.asgi:application"
+        "--worker-class=shopworkers.Worker django_prodserver.gateway:asgi"
     )
 
 

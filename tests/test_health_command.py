@@ -57,13 +57,14 @@ def test_port_from_the_platform_contract_is_probed_on_loopback() -> None:
 def test_a_server_without_the_probes_is_unhealthy_with_a_hint() -> None:
     port = free_port()
     processes = web("gunicorn", port)
-    with prodserver("web", processes=processes) as child:
+    bare = {"ROOT_URLCONF": "testproject.urls"}
+    with prodserver("web", processes=processes, settings=bare) as child:
         child.wait_http(f"http://127.0.0.1:{port}/")
-        result = run_manage("prodserver", "--healthcheck", "web", processes=processes)
+        result = run_manage("prodserver", "--healthcheck", "web", processes=processes, settings=bare)
     assert result.returncode == 1
     assert result.stderr == (
         f"CommandError: web: unhealthy: GET http://127.0.0.1:{port}/healthz/ answered 404; "
-        "is 'django_prodserver.middleware.HealthCheckMiddleware' first in MIDDLEWARE?\n"
+        'are the probes wired? Add path("", include("django_prodserver.urls")) to your URLconf.\n'
     )
 
 
@@ -72,8 +73,8 @@ def test_a_process_that_is_not_a_web_server_is_refused() -> None:
     result = run_manage("prodserver", "--healthcheck", "worker", processes=processes)
     assert result.returncode == 1
     assert result.stderr == (
-        "CommandError: worker: --healthcheck probes web server processes, and 'worker' is not one; "
-        "name the web process, e.g. 'prodserver --healthcheck web'.\n"
+        "CommandError: worker: --healthcheck probes web servers and workers that record a heartbeat, "
+        "and 'worker' is neither; name another process, e.g. 'prodserver --healthcheck web'.\n"
     )
 
 

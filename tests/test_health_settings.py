@@ -60,6 +60,31 @@ BOTH = "LIVENESS_PATH and READINESS_PATH"
             f"PRODSERVER_HEALTH: {BOTH} are both '/probe/'; give them different paths.",
         ),
         (
+            {"READY_TIMEOUT": float("inf")},
+            "PRODSERVER_HEALTH['READY_TIMEOUT'] = inf is not a number of seconds; "
+            "use a number from 0.05 to 60, e.g. 2.",
+        ),
+        (
+            {"READY_CACHE": -1},
+            "PRODSERVER_HEALTH['READY_CACHE'] = -1 is not a number of seconds; "
+            "use a number from 0 to 300, e.g. 1.",
+        ),
+        (
+            {"HEARTBEAT_INTERVAL": "5"},
+            "PRODSERVER_HEALTH['HEARTBEAT_INTERVAL'] = '5' is not a number of seconds; "
+            "use a number from 0.05 to 3600, e.g. 5.",
+        ),
+        (
+            {"HEARTBEAT_INTERVAL": 10, "HEARTBEAT_MAX_AGE": 10},
+            "PRODSERVER_HEALTH: HEARTBEAT_MAX_AGE (10 s) must be longer than HEARTBEAT_INTERVAL (10 s), "
+            "e.g. six times as long.",
+        ),
+        (
+            {"HEARTBEAT_DIR": "run/heartbeats"},
+            "PRODSERVER_HEALTH['HEARTBEAT_DIR'] = 'run/heartbeats' is not an absolute directory path; "
+            "use e.g. '/tmp/prodserver'.",
+        ),
+        (
             ["database"],
             "The PRODSERVER_HEALTH setting must be a dict, e.g. {'READY_CHECKS': ['database']}, not list.",
         ),

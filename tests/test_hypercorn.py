@@ -70,8 +70,9 @@ def test_sigterm_lets_every_worker_finish_its_request() -> None:
 def test_dry_run_shows_defaults_and_the_platform_contract() -> None:
     lines = dry_run({}, env={"PORT": "8123", "WEB_CONCURRENCY": "3"})
     assert lines[0] == (
-        "hypercorn --keep-alive=75 --graceful-timeout=25 --workers=3 "
-        "--bind=0.0.0.0:8123 testproject.asgi:application"
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        "hypercorn --keep-alive=75 --graceful-timeout=25 "
+        "--workers=3 --bind=0.0.0.0:8123 django_prodserver.gateway:asgi"
     )
 
 
@@ -82,8 +83,9 @@ def test_args_replace_the_port_binding_and_config_file_replaces_defaults(tmp_pat
         {"config": str(config), "bind": ["127.0.0.1:9001", "127.0.0.1:9002"]}, env={"PORT": "8123"}
     )
     assert lines[0] == (
-        f"hypercorn --config={config} --bind=127.0.0.1:9001 --bind=127.0.0.1:9002 "
-        "testproject.asgi:application"
+        "DJANGO_PRODSERVER_APP=testproject.asgi:application "
+        f"hypercorn --config={config} --bind=127.0.0.1:9001 "
+        "--bind=127.0.0.1:9002 django_prodserver.gateway:asgi"
     )
 
 

@@ -309,7 +309,9 @@ def test_the_dry_run_says_where_each_value_came_from() -> None:
         env={"PORT": "8123", "WEB_CONCURRENCY": "3"},
     )
     assert result.returncode == 0, result.stderr
-    rows = {line.split()[0]: " ".join(line.split()[1:]) for line in result.stdout.splitlines()[1:]}
+    *options, probes = result.stdout.splitlines()[1:]
+    assert probes.startswith("  django_prodserver.gateway:wsgi serves testproject.wsgi:application; probes: ")
+    rows = {line.split()[0]: " ".join(line.split()[1:]) for line in options}
     assert rows == {
         "--keep-alive=75": "default default 'keep-alive'",
         "--graceful-timeout=25": "default default 'graceful-timeout'",

@@ -31,8 +31,9 @@ GRANIAN_ASGI = "django_prodserver.backends.granian.GranianASGIServer"
 GRANIAN_WSGI = "django_prodserver.backends.granian.GranianWSGIServer"
 WAITRESS = "django_prodserver.backends.waitress.WaitressServer"
 
-WSGI_APP = "testproject.wsgi:application"
-ASGI_APP = "testproject.asgi:application"
+#: What every web server is handed: the gateway that answers the probes ahead of the project.
+WSGI_APP = "django_prodserver.gateway:wsgi"
+ASGI_APP = "django_prodserver.gateway:asgi"
 
 
 def backend(path: str, args: Any = None, overrides: Sequence[str] = (), **entry: Any) -> ProgramBackend:
@@ -280,8 +281,11 @@ def test_command_line_overrides_follow_raw_args_so_the_program_takes_the_last() 
 
 
 def test_app_sets_the_target_after_raw_args() -> None:
-    argv = backend(GUNICORN, ["--preload"], APP="testproject.wsgi.application").prep_server_args()
-    assert argv == ["--preload", WSGI_APP]
+    loaded = backend(GUNICORN, ["--preload"], APP="testproject.wsgi.application")
+    assert loaded.prep_server_args() == ["--preload", WSGI_APP]
+    serving = loaded.resolve().serving
+    assert serving is not None
+    assert serving.project_app == "testproject.wsgi:application"
 
 
 # ----- key spellings -------------------------------------------------------------------------

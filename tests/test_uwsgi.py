@@ -20,7 +20,7 @@ UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"
 
 FIXED = (
     "--master --need-app --die-on-term '--hook-master-start=unix_signal:15 gracefully_kill_them_all' "
-    "--module=testproject.wsgi:application"
+    "--module=django_prodserver.gateway:wsgi"
 )
 
 
@@ -75,6 +75,7 @@ def test_dry_run_shows_the_fixed_options_and_the_platform_contract() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == (
+        "DJANGO_PRODSERVER_APP=testproject.wsgi:application "
         "uwsgi --http-socket=0.0.0.0:8123 --enable-threads --single-interpreter --vacuum --buffer-size=32768 "
         f"--worker-reload-mercy=25 --processes=3 {FIXED}"
     )

@@ -196,10 +196,11 @@ def test_dry_run_shows_the_shutdown_mode() -> None:
         "--concurrency=1 --hostname=q1@%h --queues=q1 --without-gossip --without-mingle "
         "--without-heartbeat"
     )
-    assert [line.split() for line in lines[-2:]] == [
+    assert [line.split() for line in lines[-3:-1]] == [
         ["REMAP_SIGTERM=SIGQUIT", "backend", "SHUTDOWN", "'soft'"],
         ["worker_soft_shutdown_timeout=20", "backend", "SHUTDOWN", "'soft'"],
     ]
+    assert lines[-1].startswith("  heartbeat: ")
 
 
 @pytest.mark.lowest_workers

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import checks
 
-from django_prodserver import conf
+from django_prodserver import conf, wiring
 from django_prodserver.errors import (
     AppImportError,
     ApplicationNotFound,
@@ -158,6 +158,14 @@ W004 = CheckId(
     "Move 'django_prodserver.middleware.HealthCheckMiddleware' to the top of MIDDLEWARE, so probes "
     "that send an IP address as Host are answered instead of rejected or redirected.",
 )
+W006 = CheckId(
+    "prodserver.W006",
+    "A web process answers no liveness or readiness probe.",
+    'Add path("", include("django_prodserver.urls")) to your ROOT_URLCONF: prodserver then answers '
+    "/healthz/ and /readyz/ ahead of Django, past ALLOWED_HOSTS and SECURE_SSL_REDIRECT; see "
+    "docs/health.md.",
+    deploy=True,
+)
 
 #: Every id, in order; ids must be unique (a test says so).
 ALL: tuple[CheckId, ...] = (
@@ -177,6 +185,7 @@ ALL: tuple[CheckId, ...] = (
     W003,
     W004,
     W005,
+    W006,
 )
 
 #: Error class → id; the first matching class wins, so subclasses come before their bases.
@@ -338,6 +347,15 @@ def _deploy_messages(backend: WebServerBackend) -> list[checks.CheckMessage]:
                 f"Process {name!r}: SECURE_SSL_REDIRECT = True without SECURE_PROXY_SSL_HEADER, and "
                 f"{program} is not told to trust a proxy's X-Forwarded-Proto: behind a "
                 "TLS-terminating proxy every request looks like plain HTTP and is redirected again.",
+            )
+        )
+    if serving and serving.app.startswith(f"{wiring.GATEWAY}:") and not wiring.routes():
+        messages.append(
+            warning(
+                W006,
+                f"Process {name!r}: {program} answers no health probe: neither "
+                "django_prodserver.urls nor HealthCheckMiddleware is wired, so an orchestrator "
+                "cannot tell a hung process from a healthy one.",
             )
         )
     return messages

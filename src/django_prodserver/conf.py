@@ -258,6 +258,19 @@ class HealthConfig:
     #: Built-ins "database"/"cache" (every alias), "database:ALIAS", "cache:ALIAS", or the
     #: dotted path of a callable that raises (or returns False) when the process is not ready.
     ready_checks: tuple[str, ...] = ("database", "cache")
+    #: Seconds a readiness verdict is reused by every probe to this process: a probe flood
+    #: then opens at most one connection per database per interval. 0: every probe checks.
+    ready_cache: float = 1.0
+    #: Seconds each readiness check may take before it counts as failed (a black-holed
+    #: database must not pin a worker).
+    ready_timeout: float = 2.0
+    #: Seconds between two heartbeats of a worker process (Celery, Django Tasks, Django-Q2).
+    heartbeat_interval: float = 5.0
+    #: A heartbeat older than this many seconds means the worker is dead (``--healthcheck``).
+    heartbeat_max_age: float = 30.0
+    #: Where heartbeat files live; None: a directory under the system's temporary directory,
+    #: which stays writable with a read-only root file system and an ``emptyDir`` on /tmp.
+    heartbeat_dir: str | None = None
 
 
 def _setting_keys(config: type) -> dict[str, str]:
@@ -292,6 +305,26 @@ def _dict_setting(
     return value, found
 
 
+#: The upper bound of each number of seconds in PRODSERVER_HEALTH (READY_CACHE may be 0).
+SECONDS_LIMITS = {
+    "READY_CACHE": 300.0,
+    "READY_TIMEOUT": 60.0,
+    "HEARTBEAT_INTERVAL": 3600.0,
+    "HEARTBEAT_MAX_AGE": 86400.0,
+}
+
+
+def _seconds(key: str, item: Any, limit: float) -> None:
+    if item is None:
+        return
+    low = 0.0 if key == "READY_CACHE" else 0.05
+    if isinstance(item, bool) or not isinstance(item, (int, float)) or not low <= item <= limit:
+        raise HealthSettingError(
+            f"{HEALTH_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
+            f"use a number from {low:g} to {limit:g}, e.g. {getattr(HealthConfig, key.lower()):g}."
+        )
+
+
 def health() -> HealthConfig:
     parsed = _dict_setting(HEALTH_SETTING, HEALTH_KEYS, "{'READY_CHECKS': ['database']}", HealthSettingError)
     if parsed is None:
@@ -311,7 +344,20 @@ def health() -> HealthConfig:
                 "e.g. ['database', 'cache', 'myproject.health.check_queue']."
             )
         found["ready_checks"] = tuple(checks)
+    for key, limit in SECONDS_LIMITS.items():
+        _seconds(key, value.get(key), limit)
+    directory = value.get("HEARTBEAT_DIR")
+    if directory is not None and (not isinstance(directory, str) or not directory.startswith("/")):
+        raise HealthSettingError(
+            f"{HEALTH_SETTING}['HEARTBEAT_DIR'] = {directory!r} is not an absolute directory path; "
+            "use e.g. '/tmp/prodserver'."
+        )
     config = HealthConfig(**found)
+    if config.heartbeat_max_age <= config.heartbeat_interval:
+        raise HealthSettingError(
+            f"{HEALTH_SETTING}: HEARTBEAT_MAX_AGE ({config.heartbeat_max_age:g} s) must be longer than "
+            f"HEARTBEAT_INTERVAL ({config.heartbeat_interval:g} s), e.g. six times as long."
+        )
     if config.liveness_path.rstrip("/") == config.readiness_path.rstrip("/"):
         raise HealthSettingError(
             f"{HEALTH_SETTING}: LIVENESS_PATH and READINESS_PATH are both {config.liveness_path!r}; "

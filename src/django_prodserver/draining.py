@@ -31,7 +31,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest, HttpResponse
+    pass
 
 #: Names the flag file; set in the environment the server and its workers inherit.
 ENVIRONMENT = "PRODSERVER_DRAINING_FLAG"
@@ -55,21 +55,6 @@ def draining() -> bool:
     """Whether this process belongs to a server that was told to stop and is draining."""
     flag = os.environ.get(ENVIRONMENT)
     return bool(flag) and os.path.exists(flag)  # type: ignore[arg-type]
-
-
-def draining_answer(request: HttpRequest) -> HttpResponse | None:
-    """The readiness answer while draining (503, so the balancer stops sending), else None."""
-    if not draining():
-        return None
-    from django.http import JsonResponse
-
-    response = JsonResponse({"status": "draining", "checks": {}}, status=503)
-    response["Cache-Control"] = "no-store"
-    if request.method == "HEAD":
-        response.content = b""
-    # Expected, not an error: keep Django from logging each probe as a server error.
-    response._has_been_logged = True  # type: ignore[attr-defined]
-    return response
 
 
 def hold_stop_signal(seconds: float, name: str, stderr: object) -> None:

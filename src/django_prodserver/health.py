@@ -2,7 +2,8 @@
 
 Liveness says "this process answers" and touches nothing else, so a database outage does not
 make the orchestrator restart every healthy web process. Readiness runs the checks named in
-``PRODSERVER_HEALTH['READY_CHECKS']`` and answers 503 when one fails, so the load balancer
+``PRODSERVER_HEALTH['READY_CHECKS']`` (at most once per ``READY_CACHE`` seconds, each bounded
+by ``READY_TIMEOUT``: see readiness.py) and answers 503 when one fails, so the load balancer
 stops sending traffic until it passes again. The body names each check with "ok" or "error";
 the reason is logged, not returned, because probes skip host validation and anyone who can
 reach the port can read the body.
@@ -10,7 +11,6 @@ reach the port can read the body.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -20,11 +20,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
 from django_prodserver import conf
-from django_prodserver.draining import draining_answer
+from django_prodserver.draining import draining
 from django_prodserver.errors import HealthSettingError
 from django_prodserver.importing import NotFound, import_path
-
-logger = logging.getLogger("django_prodserver.health")
+from django_prodserver.readiness import Verdicts, shared
 
 Probe = Literal["liveness", "readiness"]
 MIDDLEWARE = "django_prodserver.middleware.HealthCheckMiddleware"
@@ -123,21 +122,6 @@ def resolve_checks(names: Iterable[str]) -> list[Check]:
     return found
 
 
-def run_checks(checks: Iterable[Check]) -> dict[str, bool]:
-    results: dict[str, bool] = {}
-    for check in checks:
-        try:
-            ok = check.func() is not False
-            reason = "returned False"
-        except Exception as exc:
-            ok = False
-            reason = f"{type(exc).__name__}: {exc}".strip()
-        if not ok:
-            logger.warning("Readiness check %s failed: %s", check.name, reason)
-        results[check.name] = ok
-    return results
-
-
 def probe_for(path: str, config: conf.HealthConfig) -> Probe | None:
     """Which probe ``path`` asks for; the trailing slash is optional, so no redirect ever answers."""
     trimmed = path.rstrip("/")
@@ -166,26 +150,35 @@ def liveness(request: HttpRequest) -> HttpResponse:
     return not_allowed(request) or _json(request, {"status": "ok"})
 
 
-def readiness_answer(request: HttpRequest, checks: Iterable[Check]) -> HttpResponse:
-    refused = not_allowed(request) or draining_answer(request)
-    if refused:
-        return refused
-    results = run_checks(checks)
+def readiness_status(verdicts: Verdicts) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) of the readiness probe: only the check ids, never a reason."""
+    if draining():
+        # After SIGTERM with DRAIN: the balancer stops sending while requests are still served.
+        return 503, {"status": "draining", "checks": {}}
+    results = verdicts.results()
     ready = all(results.values())
     payload = {
         "status": "ok" if ready else "error",
         "checks": {name: "ok" if ok else "error" for name, ok in results.items()},
     }
-    response = _json(request, payload, 200 if ready else 503)
-    if not ready:
-        # Already logged per failing check above; without this Django logs every failed probe
+    return (200 if ready else 503), payload
+
+
+def readiness_answer(request: HttpRequest, verdicts: Verdicts) -> HttpResponse:
+    refused = not_allowed(request)
+    if refused:
+        return refused
+    status, payload = readiness_status(verdicts)
+    response = _json(request, payload, status)
+    if status != 200:
+        # Already logged per failing check; without this Django logs every failed probe
         # as a server error, which mails ADMINS every few seconds during an outage.
         response._has_been_logged = True  # type: ignore[attr-defined]
     return response
 
 
 def readiness(request: HttpRequest) -> HttpResponse:
-    return readiness_answer(request, resolve_checks(conf.health().ready_checks))
+    return readiness_answer(request, shared())
 
 
 def local_host_header() -> str:

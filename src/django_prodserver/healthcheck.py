@@ -1,4 +1,4 @@
-"""``prodserver --healthcheck [NAME]``: ask the running web process for its liveness page.
+"""``prodserver --healthcheck [NAME]``: the web process' liveness page, or a worker's heartbeat.
 
 For Docker's ``HEALTHCHECK`` in slim images that have no curl. The address comes from the
 same resolved settings the server starts with (ARGS, command line, ``PORT``), so the check
@@ -11,12 +11,15 @@ import http.client
 import ssl
 import time
 
-from django_prodserver import conf
+from django_prodserver import conf, heartbeat
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.errors import ProdserverError
-from django_prodserver.health import MIDDLEWARE, local_host_header
+from django_prodserver.health import local_host_header
+from django_prodserver.wiring import URL_INCLUDE
 
 TIMEOUT = 5.0
+#: Answers that mean the probe path reached the project instead of prodserver's probes.
+WIRING = (301, 302, 400, 404)
 LOOPBACK = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1", "[::]": "::1"}
 
 
@@ -24,13 +27,20 @@ class Unhealthy(ProdserverError):
     """The process did not answer its liveness probe with 200."""
 
 
+def check(backend: BaseProcessBackend) -> str:
+    """One line saying the process is healthy: a worker's heartbeat, or a web server's liveness page."""
+    if backend.kind == "worker" and getattr(backend, "records_heartbeat", False):
+        return heartbeat.check(backend.name, conf.health())
+    return probe(backend)
+
+
 def target(backend: BaseProcessBackend) -> tuple[str, int, bool]:
     """(host, port, tls) to probe, from the process' resolved value."""
     serving = backend.resolve().serving
     if serving is None:
         raise Unhealthy(
-            f"{backend.name}: --healthcheck probes web server processes, and {backend.name!r} "
-            "is not one; name the web process, e.g. 'prodserver --healthcheck web'."
+            f"{backend.name}: --healthcheck probes web servers and workers that record a heartbeat, "
+            f"and {backend.name!r} is neither; name another process, e.g. 'prodserver --healthcheck web'."
         )
     if not serving.listen:
         raise Unhealthy(
@@ -73,6 +83,10 @@ def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT) -> str:
         connection.close()
     elapsed = (time.monotonic() - started) * 1000
     if response.status != 200:
-        hint = f"; is {MIDDLEWARE!r} first in MIDDLEWARE?" if response.status in (301, 302, 400, 404) else "."
+        hint = (
+            f"; are the probes wired? Add {URL_INCLUDE} to your URLconf."
+            if response.status in WIRING
+            else "."
+        )
         raise Unhealthy(f"{backend.name}: unhealthy: GET {url} answered {response.status}{hint}")
     return f"{backend.name}: healthy: GET {url} answered 200 in {elapsed:.0f} ms"

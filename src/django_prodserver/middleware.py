@@ -16,7 +16,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
 
-from django_prodserver import conf, health
+from django_prodserver import conf, health, readiness
 
 
 class HealthCheckMiddleware:
@@ -28,7 +28,7 @@ class HealthCheckMiddleware:
         self.config = conf.health()
         # Resolved once per handler; a bad READY_CHECKS entry is reported by
         # 'manage.py check' (and so before 'prodserver' starts), not per request.
-        self.checks = health.resolve_checks(self.config.ready_checks)
+        self.verdicts = readiness.shared(self.config)
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
@@ -54,4 +54,4 @@ class HealthCheckMiddleware:
     def _answer(self, request: HttpRequest, probe: health.Probe) -> HttpResponse:
         if probe == "liveness":
             return health.liveness(request)
-        return health.readiness_answer(request, self.checks)
+        return health.readiness_answer(request, self.verdicts)

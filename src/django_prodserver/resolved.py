@@ -33,7 +33,8 @@ class Row:
 class Serving:
     """What a web server serves and where: the facts probes, checks and exports need."""
 
-    #: The application target handed to the server, e.g. ``mysite.wsgi:application``.
+    #: The application target handed to the server: prodserver's gateway
+    #: (``django_prodserver.gateway:wsgi``), which answers the probes ahead of ``project_app``.
     app: str
     interface: Interface
     #: TCP (host, port) pairs it binds; empty for Unix sockets and file descriptors.
@@ -46,6 +47,8 @@ class Serving:
     workers_why: str | None = None
     #: Gunicorn's worker class (it decides the interface); None for other servers.
     worker_class: str | None = None
+    #: The project's own application behind the gateway, e.g. ``mysite.wsgi:application``.
+    project_app: str = ""
 
 
 @dataclass(frozen=True)

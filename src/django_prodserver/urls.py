@@ -12,6 +12,7 @@ import re
 from django.urls import URLPattern, re_path
 
 from django_prodserver import conf, health
+from django_prodserver.errors import HealthSettingError
 
 
 def _pattern(path: str) -> str:
@@ -19,7 +20,16 @@ def _pattern(path: str) -> str:
     return "^" + re.escape(path.strip("/")) + "/?$"
 
 
-_config = conf.health()
+def _health() -> conf.HealthConfig:
+    try:
+        return conf.health()
+    except HealthSettingError:
+        # 'manage.py check' names the bad key; importing the URLconf, which
+        # Django's own checks do, must not turn that into a traceback.
+        return conf.HealthConfig()
+
+
+_config = _health()
 
 urlpatterns: list[URLPattern] = [
     re_path(_pattern(_config.liveness_path), health.liveness, name="prodserver-liveness"),

@@ -15,7 +15,8 @@ BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
-ROOT_URLCONF = "testproject.urls"
+# The project with probes wired (the URL include); testproject.urls is the same without them.
+ROOT_URLCONF = "testproject.probes"
 WSGI_APPLICATION = "testproject.wsgi.application"
 USE_TZ = True
 STATIC_URL = "/static/"

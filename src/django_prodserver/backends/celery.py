@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import click
     from celery import Celery
 
+    from django_prodserver.heartbeat import Heartbeat
+
 APP_EXAMPLE = "config.celery.app"
 
 
@@ -184,6 +186,12 @@ class CeleryWorker(_CeleryBackend):
         self.shutdown.prepare(self.celery_app())
         return super().run(argv)
 
+    def heartbeat_when_alive(self, heart: Heartbeat) -> None:
+        from celery.signals import worker_ready
+
+        # Once the consumer runs; a broker outage later leaves it beating (not ready, not dead).
+        worker_ready.connect(lambda **kwargs: heart.start(), weak=False)
+
     def explain(self, resolved: Resolved) -> list[str]:
         return self.shutdown.notes()
 
@@ -198,6 +206,11 @@ class CeleryBeat(_CeleryBackend):
     program = "celery beat"
     subcommand = "beat"
 
+    def heartbeat_when_alive(self, heart: Heartbeat) -> None:
+        from celery.signals import beat_init
+
+        beat_init.connect(lambda **kwargs: heart.start(), weak=False)
+
 
 class CeleryFlower(_CeleryBackend, BaseServerBackend):
     """Flower: its options are tornado options, which Flower keeps only if it knows the name.
@@ -210,6 +223,8 @@ class CeleryFlower(_CeleryBackend, BaseServerBackend):
     kind: ClassVar[Kind] = "server"
     program = "celery flower"
     subcommand = "flower"
+    #: A web UI: probe it over HTTP like a web process.
+    records_heartbeat = False
     module = "flower"
     extra = "flower"
     distribution = "Flower"

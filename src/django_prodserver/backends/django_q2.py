@@ -6,11 +6,16 @@ are ``Q_CLUSTER`` settings, which Django-Q2 reads itself.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django_prodserver.backends.worker import ManagementCommandBackend, require_tables, unreachable
 from django_prodserver.errors import StartupError
+
+if TYPE_CHECKING:
+    from django_prodserver.heartbeat import Heartbeat
 
 
 class DjangoQ2Worker(ManagementCommandBackend):
@@ -36,9 +41,31 @@ class DjangoQ2Worker(ManagementCommandBackend):
         post_spawn.connect(_unblock_sigterm, dispatch_uid="django_prodserver.unblock_sigterm")
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
-            return super().run(argv)
+            status = super().run(argv)
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        # qcluster returns once the sentinel runs; the cluster lives on in it. Wait here (as
+        # the interpreter's exit would) so the heartbeat is removed only when it has stopped.
+        for child in multiprocessing.active_children():
+            child.join()
+        return status
+
+    def heartbeat_when_alive(self, heart: Heartbeat) -> None:
+        """Beat from the sentinel's guard loop, which checks and restarts the workers each cycle.
+
+        The loop saves the cluster's status once per cycle (``Stat(self).save()``); the
+        heartbeat is written beside it, in the sentinel's process, so it stops when that loop
+        stops (frozen, hung, or gone), not merely when this waiting main process does.
+        """
+        from django_q import cluster
+
+        class BeatingStat(cluster.Stat):  # type: ignore[misc, name-defined]
+            def save(self) -> None:
+                with contextlib.suppress(OSError):
+                    heart.beat_if_due()
+                super().save()
+
+        cluster.Stat = BeatingStat  # type: ignore[attr-defined]
 
     def preflight(self) -> None:
         """Fail in one line when the broker is down; the cluster would log and exit with a traceback."""

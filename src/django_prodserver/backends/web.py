@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar, Literal
@@ -17,6 +17,7 @@ from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import StartupError
 from django_prodserver.resolved import Resolved, Row, Serving
+from django_prodserver.wiring import GATEWAY, GATEWAY_ENV
 
 
 class WebServerBackend(ProgramBackend, BaseServerBackend):
@@ -42,6 +43,11 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
         return self.worker_kind
 
     def app_target(self) -> str:
+        """What the server loads: the gateway that answers the probes ahead of the project."""
+        return f"{GATEWAY}:{self.serves()}"
+
+    def project_target(self) -> str:
+        """The project's own application (APP, or WSGI_/ASGI_APPLICATION) behind the gateway."""
         app = self.process.app if self.process else self.server_args.get("APP")
         if app:
             return to_target(str(app))
@@ -54,7 +60,7 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
 
     def validate_resolved(self, resolved: Resolved) -> None:
         app = self.process.app if self.process else self.server_args.get("APP")
-        check_target(self.name, self.app_target(), *target_source(self.name, app, self.serves()))
+        check_target(self.name, self.project_target(), *target_source(self.name, app, self.serves()))
 
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         """Options that make the server listen on all interfaces at ``port``."""
@@ -111,12 +117,21 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
             listen = ()  # malformed: the program's own parser reports it
         return Serving(
             app=self.app_target(),
+            project_app=self.project_target(),
             interface=self.serves(),
             listen=listen,
             tls=self.tls(options),
             workers=_count(workers.value) if workers else None,
             workers_why=self.worker_budget[1] if workers and workers.source == "default" else None,
         )
+
+    def equivalent_command(self, argv: Sequence[str]) -> list[str]:
+        # The gateway finds the project's application in the environment: show it.
+        return [f"{GATEWAY_ENV}={self.project_target()}", *super().equivalent_command(argv)]
+
+    def start_server(self, *args: str) -> None:
+        os.environ[GATEWAY_ENV] = self.project_target()
+        super().start_server(*args)
 
     def tls(self, options: Mapping[str, Setting]) -> bool:
         """Whether the server speaks TLS on its port: a certificate is configured."""

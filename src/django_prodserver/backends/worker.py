@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
     from django.db.models import Model
 
+    from django_prodserver.heartbeat import Heartbeat
+
 #: How long a broker or database may take to answer before we call it unreachable.
 REACH_TIMEOUT = 5.0
 
@@ -85,6 +87,23 @@ def require_tables(process: str, model: type[Model], program: str) -> None:
 
 
 class WorkerBackend(ProgramBackend, BaseWorkerBackend):
+    #: Whether the worker records a heartbeat for ``--healthcheck`` (heartbeat.py).
+    records_heartbeat: ClassVar[bool] = True
+
+    def start_server(self, *args: str) -> None:
+        if not self.records_heartbeat:
+            return super().start_server(*args)
+        from django_prodserver import conf, heartbeat
+
+        with heartbeat.recording(self.name, conf.health(), start=False) as heart:
+            self.heartbeat_when_alive(heart)
+            super().start_server(*args)
+        return None
+
+    def heartbeat_when_alive(self, heart: Heartbeat) -> None:
+        """Start ``heart`` once the worker's loop runs; at once unless the program says when."""
+        heart.start()
+
     def comma_separated(self) -> set[str]:
         """Options (by dest) whose one value is a comma-separated list, e.g. Celery's ``--queues``.
 

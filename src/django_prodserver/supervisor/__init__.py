@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO
 
-from django_prodserver import conf
+from django_prodserver import conf, heartbeat
 from django_prodserver.errors import ConfigurationError
 
 
@@ -71,7 +71,13 @@ def supervise(
         argv=lambda process: child_argv(process.name, options),
         env=child_environment(shutdown_timeout=timing.shutdown_timeout),
     )
-    return loop.run()
+    # 'prodserver --healthcheck' without a name then checks every long-running process.
+    manifest = heartbeat.write_manifest(conf.health(), [p.name for p in processes if not p.oneshot])
+    try:
+        return loop.run()
+    finally:
+        if manifest is not None:
+            manifest.unlink(missing_ok=True)
 
 
 __all__ = ["plan", "supervise"]

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf, kinds
+from django_prodserver import conf, heartbeat, kinds, wiring
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
@@ -65,7 +65,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--healthcheck",
             action="store_true",
-            help="probe the running web process' liveness page on this machine; exit 0 if healthy, else 1",
+            help="probe the web process' liveness page or a worker's heartbeat on this machine (every "
+            "process a running supervisor runs when no NAME is given); exit 0 if healthy, else 1",
         )
         parser.add_argument(
             "--export",
@@ -134,11 +135,7 @@ class Command(BaseCommand):
         if options["check"]:
             return self._check(names, overrides)
         if options["healthcheck"]:
-            from django_prodserver.healthcheck import probe
-
-            name = names[0] if names else kinds.first(self.process_kind)[0]
-            self.stdout.write(probe(load_backend(conf.get_process(name), overrides)))
-            return None
+            return self._healthcheck(names, overrides)
         if options["all"]:
             names = kinds.names_of(self.process_kind)
         if not names:
@@ -152,6 +149,20 @@ class Command(BaseCommand):
         from django_prodserver.startup import start
 
         start(backend, self.stderr)
+
+    def _healthcheck(self, names: list[str], overrides: list[str]) -> None:
+        """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
+        from django_prodserver.healthcheck import check
+
+        chosen = names or heartbeat.supervised(conf.health()) or kinds.first(self.process_kind)[:1]
+        failed = []
+        for name in chosen:
+            try:
+                self.stdout.write(check(load_backend(conf.get_process(name), overrides)))
+            except ProdserverError as exc:
+                failed.append(str(exc))
+        if failed:
+            raise CommandError("\n".join(failed))
 
     def _list(self) -> None:
         listed = kinds.names_of(self.process_kind)
@@ -173,6 +184,12 @@ class Command(BaseCommand):
         self.stdout.write(backend.shell_command())
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
+        serving = backend.resolve().serving
+        if serving and serving.app.startswith(f"{wiring.GATEWAY}:"):
+            probes = wiring.describe(wiring.routes(), backend.resolve().program)
+            self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
+        if backend.kind == "worker" and getattr(backend, "records_heartbeat", False):
+            self.stdout.write(f"  {heartbeat.describe(backend.name, conf.health())}")
 
     def _check(self, names: list[str], overrides: list[str]) -> None:
         """Just prodserver's system checks (deploy ones too), then each process' command."""
