@@ -545,3 +545,14 @@ def test_starting_runs_djangos_checks_and_skip_checks_skips_them() -> None:
     assert result.returncode == 1
     assert "(staticfiles.E001) The STATICFILES_DIRS setting is not a tuple or list." in result.stderr
     assert serves("--skip-checks", processes=web(), changes=broken) == 200
+
+
+def test_a_malformed_supervisor_setting_is_found_by_every_check() -> None:
+    messages = run(web(), PRODSERVER_SUPERVISOR={"SHUTDOWN_TIMEOUT": float("inf")})
+    assert [(m.id, m.msg) for m in messages] == [
+        (
+            "prodserver.E001",
+            "PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT'] = inf is not a number of seconds; "
+            "use a number from 0 to 3600, e.g. 5.",
+        )
+    ]

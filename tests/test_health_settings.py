@@ -56,6 +56,14 @@ BOTH = "LIVENESS_PATH and READINESS_PATH"
             "PRODSERVER_HEALTH['LIVENESS_PATH'] = 'healthz/' is not a URL path; use e.g. '/healthz/'.",
         ),
         (
+            {"LIVENESS_PATH": "//"},
+            "PRODSERVER_HEALTH['LIVENESS_PATH'] = '//' is not a URL path; use e.g. '/healthz/'.",
+        ),
+        (
+            {"READINESS_PATH": "/ready//now/"},
+            "PRODSERVER_HEALTH['READINESS_PATH'] = '/ready//now/' is not a URL path; use e.g. '/healthz/'.",
+        ),
+        (
             {"LIVENESS_PATH": "/probe/", "READINESS_PATH": "/probe"},
             f"PRODSERVER_HEALTH: {BOTH} are both '/probe/'; give them different paths.",
         ),

@@ -390,3 +390,13 @@ def check_health(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
             "ALLOWED_HOSTS are rejected, and SECURE_SSL_REDIRECT redirects them.",
         )
     ]
+
+
+@checks.register(TAG)
+def check_supervisor(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """PRODSERVER_SUPERVISOR: wrong everywhere, so found by every check, not first by a supervisor."""
+    try:
+        conf.supervisor()
+    except ProdserverError as exc:
+        return [error(exc)]
+    return []

@@ -325,6 +325,11 @@ def _seconds(key: str, item: Any, limit: float) -> None:
         )
 
 
+def _probe_path(path: Any) -> bool:
+    """A path of its own: "/" or "//" would answer the site's root past host validation."""
+    return isinstance(path, str) and path.startswith("/") and bool(path.strip("/")) and "//" not in path
+
+
 def health() -> HealthConfig:
     parsed = _dict_setting(HEALTH_SETTING, HEALTH_KEYS, "{'READY_CHECKS': ['database']}", HealthSettingError)
     if parsed is None:
@@ -332,7 +337,7 @@ def health() -> HealthConfig:
     value, found = parsed
     for key in ("LIVENESS_PATH", "READINESS_PATH"):
         path = value.get(key)
-        if path is not None and (not isinstance(path, str) or not path.startswith("/") or path == "/"):
+        if path is not None and not _probe_path(path):
             raise HealthSettingError(
                 f"{HEALTH_SETTING}[{key!r}] = {path!r} is not a URL path; use e.g. '/healthz/'."
             )
