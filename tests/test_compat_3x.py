@@ -152,10 +152,15 @@ def test_accepts_extra_args_false_refuses_command_line_options() -> None:
 def test_both_commands_take_prodservers_options() -> None:
     result = run_manage("server", "--dry-run", processes=MIXED)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0].startswith("gunicorn --keep-alive=75 ")
+    assert result.stdout.splitlines()[0].startswith(
+        "DJANGO_PRODSERVER_APP=testproject.wsgi:application gunicorn --keep-alive=75 "
+    )
     result = run_manage("server", "site", "--check", processes=MIXED)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "site: waitress-serve testproject.wsgi:application"
+    assert result.stdout.splitlines()[-1] == (
+        "site: DJANGO_PRODSERVER_APP=testproject.wsgi:application waitress-serve "
+        "django_prodserver.gateway:wsgi"
+    )
     assert run_manage("worker", "--dry-run", processes=MIXED).stdout.splitlines()[0] == (
         "Mailer --queue=mail --concurrency=2"
     )

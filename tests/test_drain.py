@@ -96,10 +96,10 @@ def test_the_dry_run_shows_the_drain() -> None:
         "prodserver", "web", "--dry-run", processes={"web": {"BACKEND": GUNICORN, "DRAIN": 10}}
     )
     assert result.returncode == 0, result.stderr
-    row = " ".join(result.stdout.splitlines()[-1].split())
-    assert row == (
+    rows = [" ".join(line.split()) for line in result.stdout.splitlines() if "(drain)" in line]
+    assert rows == [
         "(drain) 10 s prodserver DRAIN: after SIGTERM /readyz/ answers 503 for 10 s, then the graceful stop"
-    )
+    ]
 
 
 def test_without_drain_nothing_changes() -> None:

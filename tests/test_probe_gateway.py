@@ -22,18 +22,26 @@ def _host_port(port: int) -> dict[str, Any]:
     return {"host": "127.0.0.1", "port": port, "workers": 1}
 
 
+def _granian(port: int) -> dict[str, Any]:
+    # Granian writes no access log unless asked (nor does prodserver add one: it costs CPU).
+    return {**_host_port(port), "access-log": True}
+
+
+def _bind(port: int, workers: int | None = 1) -> dict[str, Any]:
+    # Gunicorn and hypercorn write no access log unless asked, prodserver neither.
+    args: dict[str, Any] = {"bind": f"127.0.0.1:{port}", "access-logfile": "-"}
+    return {**args, "workers": workers} if workers else args
+
+
 SERVERS: dict[str, tuple[str, Any]] = {
-    "gunicorn": (f"{B}.gunicorn.GunicornServer", lambda p: {"bind": f"127.0.0.1:{p}", "workers": 1}),
-    "gunicorn-uvicorn": (
-        f"{B}.gunicorn.GunicornUvicornServer",
-        lambda p: {"bind": f"127.0.0.1:{p}", "workers": 1},
-    ),
+    "gunicorn": (f"{B}.gunicorn.GunicornServer", _bind),
+    "gunicorn-uvicorn": (f"{B}.gunicorn.GunicornUvicornServer", _bind),
     "uvicorn": (f"{B}.uvicorn.UvicornServer", _host_port),
     "uvicorn-wsgi": (f"{B}.uvicorn.UvicornWSGIServer", _host_port),
-    "granian": (f"{B}.granian.GranianASGIServer", _host_port),
-    "granian-wsgi": (f"{B}.granian.GranianWSGIServer", _host_port),
+    "granian": (f"{B}.granian.GranianASGIServer", _granian),
+    "granian-wsgi": (f"{B}.granian.GranianWSGIServer", _granian),
     "waitress": (f"{B}.waitress.WaitressServer", lambda p: {"listen": f"127.0.0.1:{p}"}),
-    "hypercorn": (f"{B}.hypercorn.HypercornServer", lambda p: {"bind": f"127.0.0.1:{p}"}),
+    "hypercorn": (f"{B}.hypercorn.HypercornServer", lambda p: _bind(p, None)),
     "daphne": (f"{B}.daphne.DaphneServer", lambda p: {"bind": "127.0.0.1", "port": p}),
     "uwsgi": (f"{B}.uwsgi.UWSGIServer", lambda p: {"http-socket": f"127.0.0.1:{p}", "processes": 1}),
 }
