@@ -3,10 +3,11 @@
 Each format module only lays these facts out in its platform's syntax; none of them reads a
 setting or resolves a backend. The stop signal, restart policy and one-shot flag come from the
 process' :class:`~django_prodserver.conf.ProcessConfig`, the kind and the port from the
-backend's resolved value, the probe paths from ``PRODSERVER_HEALTH``, and the graceful budget
-from :mod:`django_prodserver.platform`. Values of ARGS and of the environment are never
-copied: every generated command is ``python manage.py prodserver NAME``, so the setting stays
-the one source of truth and nothing secret ends up in a file that gets committed.
+backend's resolved value, the probe paths and the worker checks' timings from
+``PRODSERVER_HEALTH``, and the graceful budget from :mod:`django_prodserver.platform`. Values
+of ARGS and of the environment are never copied: every generated command is ``python
+manage.py prodserver NAME``, so the setting stays the one source of truth and nothing secret
+ends up in a file that gets committed.
 """
 
 from __future__ import annotations
