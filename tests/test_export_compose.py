@@ -44,7 +44,42 @@ def test_the_release_runs_first_and_stops_wait_longer_than_the_graceful_budget()
     assert services["web"]["healthcheck"]["test"] == [
         "CMD", "python", "manage.py", "prodserver", "--healthcheck", "web",
     ]  # fmt: skip
-    assert services["worker"]["healthcheck"] == {"disable": True}
+    assert services["release"]["healthcheck"] == {"disable": True}
+
+
+def test_a_worker_service_checks_its_heartbeat_timed_from_the_health_setting() -> None:
+    services: dict[str, Any] = yaml.safe_load(golden("compose", "compose.yaml"))["services"]
+    assert services["worker"]["healthcheck"] == {
+        "test": ["CMD", "python", "manage.py", "prodserver", "--healthcheck", "worker"],
+        "interval": "15s",  # half of HEARTBEAT_MAX_AGE (30 s by default)
+        "timeout": "10s",
+        "retries": 2,
+        "start_period": "30s",
+    }
+
+
+def test_configured_heartbeat_timings_reach_the_worker_healthcheck(tmp_path: Path) -> None:
+    processes = {
+        "jobs": {"BACKEND": "django_prodserver.backends.celery.CeleryWorker", "APP": "testproject.celery.app"}
+    }
+    settings = {"PRODSERVER_HEALTH": {"HEARTBEAT_INTERVAL": 10, "HEARTBEAT_MAX_AGE": 45}}
+    result = export_testproject(processes, "compose", settings=settings)
+    assert result.returncode == 0, result.stderr
+    jobs = yaml.safe_load(result.stdout)["services"]["jobs"]
+    assert jobs["healthcheck"] == {
+        "test": ["CMD", "python", "manage.py", "prodserver", "--healthcheck", "jobs"],
+        "interval": "23s",
+        "timeout": "10s",
+        "retries": 2,
+        "start_period": "45s",
+    }
+    assert (
+        "#   liveness: 'prodserver --healthcheck jobs' every 23 s, unhealthy after 2 failed probes, "
+        "the first counted after 45 s (HEARTBEAT_MAX_AGE 45 s)\n"
+    ) in result.stdout
+    (tmp_path / "compose.yaml").write_text(result.stdout)
+    checked = validate(tmp_path / "compose.yaml")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_a_project_without_one_shots_has_no_release_service(tmp_path: Path) -> None:

@@ -52,15 +52,63 @@ def test_probes_grace_period_and_the_release_job() -> None:
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
     (worker,) = documents(golden, "worker.yaml")
     assert worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30
-    assert "livenessProbe" not in worker["spec"]["template"]["spec"]["containers"][0]
     (job,) = documents(golden, "release.yaml")
     assert job["kind"] == "Job"
+    assert "livenessProbe" not in job["spec"]["template"]["spec"]["containers"][0]
     assert job["spec"]["template"]["spec"]["containers"][0]["command"] == [
         "python", "manage.py", "prodserver", "release",
     ]  # fmt: skip
     (kustomization,) = documents(golden, "kustomization.yaml")
     assert kustomization["resources"] == RESOURCES
     assert kustomization["images"] == [{"name": "app", "newName": "example"}]
+
+
+def test_a_worker_has_an_exec_liveness_probe_on_its_heartbeat_and_no_readiness_probe() -> None:
+    (worker,) = documents(GOLDEN / "kubernetes", "worker.yaml")
+    pod = worker["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["livenessProbe"] == {
+        "exec": {"command": ["python", "manage.py", "prodserver", "--healthcheck", "worker"]},
+        "initialDelaySeconds": 30,  # HEARTBEAT_MAX_AGE (30 s by default)
+        "periodSeconds": 15,  # half of it
+        "timeoutSeconds": 10,
+        "failureThreshold": 2,
+    }
+    assert "readinessProbe" not in container
+    assert "startupProbe" not in container
+    # The heartbeat's default directory is under /tmp: an emptyDir keeps it writable.
+    assert container["volumeMounts"] == [{"name": "heartbeat", "mountPath": "/tmp"}]
+    assert pod["volumes"] == [{"name": "heartbeat", "emptyDir": {}}]
+
+
+def test_configured_heartbeat_settings_reach_the_worker_probe_and_volume(tmp_path: Path) -> None:
+    processes = {
+        "jobs": {"BACKEND": "django_prodserver.backends.celery.CeleryWorker", "APP": "testproject.celery.app"}
+    }
+    settings = {
+        "PRODSERVER_HEALTH": {
+            "HEARTBEAT_INTERVAL": 10,
+            "HEARTBEAT_MAX_AGE": 45,
+            "HEARTBEAT_DIR": "/var/run/prodserver",
+        }
+    }
+    out = tmp_path / "k8s"
+    result = export_testproject(processes, "kubernetes", "--output", str(out), settings=settings)
+    assert result.returncode == 0, result.stderr
+    (deployment,) = documents(out, "jobs.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["livenessProbe"] == {
+        "exec": {"command": ["python", "manage.py", "prodserver", "--healthcheck", "jobs"]},
+        "initialDelaySeconds": 45,
+        "periodSeconds": 23,
+        "timeoutSeconds": 10,
+        "failureThreshold": 2,
+    }
+    assert container["volumeMounts"] == [{"name": "heartbeat", "mountPath": "/var/run/prodserver"}]
+    assert pod["volumes"] == [{"name": "heartbeat", "emptyDir": {}}]
+    checked = validate(out, ["jobs.yaml"])
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")
 
 
 def test_configured_probe_paths_and_tls_reach_the_probes(tmp_path: Path) -> None:
@@ -84,6 +132,8 @@ def test_configured_probe_paths_and_tls_reach_the_probes(tmp_path: Path) -> None
     assert web["livenessProbe"]["httpGet"] == {"path": "/-/alive/", "port": "http", "scheme": "HTTPS"}
     assert web["readinessProbe"]["httpGet"] == {"path": "/-/ready/", "port": "http", "scheme": "HTTPS"}
     assert web["ports"] == [{"name": "http", "containerPort": 8443}]
+    assert "volumeMounts" not in web
+    assert "volumes" not in deployment["spec"]["template"]["spec"]
     assert "/certs" not in (out / "web.yaml").read_text()
     checked = validate(out, ["web.yaml"])
     assert (checked.returncode, checked.stdout, checked.stderr) == (0, "", "")

@@ -1,16 +1,17 @@
 """Docker Compose: a service per process, the release step as a service the others wait for.
 
 Compose's defaults are what bite: ``docker compose stop`` waits 10 s before SIGKILL, less
-than the graceful budget, so ``stop_grace_period`` is set from it; the health check runs
-``prodserver --healthcheck`` because slim images have no curl; and the one-shots run as a
-service the long-running ones ``depends_on`` with ``service_completed_successfully``.
+than the graceful budget, so ``stop_grace_period`` is set from it; the health checks run
+``prodserver --healthcheck`` because slim images have no curl (a worker's reads its heartbeat,
+timed from ``PRODSERVER_HEALTH``); and the one-shots run as a service the long-running ones
+``depends_on`` with ``service_completed_successfully``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django_prodserver.export.facts import ProcessFacts, Project
+from django_prodserver.export.facts import ProcessFacts, Project, WorkerProbe
 from django_prodserver.export.text import Flow, yaml_document
 
 HEADER = (
@@ -42,12 +43,14 @@ def _service(project: Project, process: ProcessFacts) -> dict[str, Any]:
         service["environment"] = {"PORT": str(process.port)}
         service["ports"] = [f"{process.port}:{process.port}"]
         service["healthcheck"] = {
-            "test": Flow(("CMD", "python", "manage.py", "prodserver", "--healthcheck", process.name)),
+            "test": Flow(("CMD", *process.healthcheck)),
             "interval": HEALTH_INTERVAL,
             "timeout": HEALTH_TIMEOUT,
             "retries": 3,
             "start_period": "30s",
         }
+    elif process.heartbeat:
+        service["healthcheck"] = _worker_healthcheck(process, project.worker_probe)
     else:
         # The image's HEALTHCHECK probes the web process; it means nothing in this container.
         service["healthcheck"] = {"disable": True}
@@ -55,6 +58,17 @@ def _service(project: Project, process: ProcessFacts) -> dict[str, Any]:
     service["stop_grace_period"] = f"{process.stop_seconds}s"
     service["restart"] = "on-failure" if process.restart == "on-failure" else "no"
     return service
+
+
+def _worker_healthcheck(process: ProcessFacts, probe: WorkerProbe) -> dict[str, Any]:
+    # Docker only marks the container unhealthy; an orchestrator (or autoheal) acts on it.
+    return {
+        "test": Flow(("CMD", *process.healthcheck)),
+        "interval": f"{probe.period}s",
+        "timeout": f"{probe.timeout}s",
+        "retries": probe.failures,
+        "start_period": f"{probe.start}s",
+    }
 
 
 def render(project: Project) -> dict[str, str]:
@@ -69,5 +83,5 @@ def render(project: Project) -> dict[str, str]:
         provenance += project.release.provenance
     for process in project.processes:
         services[process.name] = _service(project, process)
-        provenance += process.provenance
+        provenance += [*process.provenance, *project.worker_probe.comment(process)]
     return {"compose.yaml": yaml_document([*HEADER, *provenance], {"services": services})}

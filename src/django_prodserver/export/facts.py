@@ -3,10 +3,11 @@
 Each format module only lays these facts out in its platform's syntax; none of them reads a
 setting or resolves a backend. The stop signal, restart policy and one-shot flag come from the
 process' :class:`~django_prodserver.conf.ProcessConfig`, the kind and the port from the
-backend's resolved value, the probe paths from ``PRODSERVER_HEALTH``, and the graceful budget
-from :mod:`django_prodserver.platform`. Values of ARGS and of the environment are never
-copied: every generated command is ``python manage.py prodserver NAME``, so the setting stays
-the one source of truth and nothing secret ends up in a file that gets committed.
+backend's resolved value, the probe paths and the worker checks' timings from
+``PRODSERVER_HEALTH``, and the graceful budget from :mod:`django_prodserver.platform`. Values
+of ARGS and of the environment are never copied: every generated command is ``python
+manage.py prodserver NAME``, so the setting stays the one source of truth and nothing secret
+ends up in a file that gets committed.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 MANAGE = ("python", "manage.py", "prodserver")
 
+#: Seconds a worker's ``--healthcheck`` may take: ``manage.py`` sets Django up first (every
+#: installed app and its models), which takes seconds in a container given a fraction of a CPU.
+WORKER_PROBE_TIMEOUT = 10
+
 
 @dataclass(frozen=True)
 class ProcessFacts:
@@ -57,6 +62,8 @@ class ProcessFacts:
     tls: bool
     #: True when a web process binds only the loopback interface (unreachable in a container).
     loopback: bool
+    #: True for a worker that records a heartbeat, which ``--healthcheck NAME`` reads.
+    heartbeat: bool
     #: One comment line per value, saying where it came from.
     provenance: tuple[str, ...]
 
@@ -64,6 +71,55 @@ class ProcessFacts:
     def stop_seconds(self) -> int:
         """How long the platform must wait after the stop signal before it may SIGKILL."""
         return self.drain_seconds + self.graceful_seconds + STOP_MARGIN_SECONDS
+
+    @property
+    def healthcheck(self) -> tuple[str, ...]:
+        """The probe, exec form. ``manage.py`` rather than ``python -m django_prodserver``: it
+        works wherever the process' own command does, because ``manage.py`` sets
+        ``DJANGO_SETTINGS_MODULE``, which the cheaper form needs in the environment (and which
+        names the heartbeat file, so probe and worker must agree on it)."""
+        return (*MANAGE, "--healthcheck", self.name)
+
+
+@dataclass(frozen=True)
+class WorkerProbe:
+    """When a platform runs a worker's heartbeat check, from ``PRODSERVER_HEALTH``.
+
+    The check already waits ``HEARTBEAT_MAX_AGE`` before it calls a silent worker dead, so
+    probing more often than twice per max age only spends CPU (each probe sets Django up).
+    Two failures in a row restart the worker, so one probe that ran out of time is not a
+    restart: a worker whose loop stopped is restarted about two max ages after its last beat.
+    The first probe counts after one max age, the time a worker has to start beating.
+    """
+
+    period: int
+    failures: int
+    start: int
+    timeout: int
+    max_age: float
+    #: ``HEARTBEAT_DIR``, or None: the container's temporary directory (``/tmp``).
+    directory: str | None
+
+    @classmethod
+    def of(cls, health: conf.HealthConfig) -> WorkerProbe:
+        return cls(
+            period=math.ceil(health.heartbeat_max_age / 2),
+            failures=2,
+            start=math.ceil(health.heartbeat_max_age),
+            timeout=WORKER_PROBE_TIMEOUT,
+            max_age=health.heartbeat_max_age,
+            directory=health.heartbeat_dir,
+        )
+
+    def comment(self, process: ProcessFacts) -> tuple[str, ...]:
+        """The provenance line of a worker's liveness check (none for a worker without one)."""
+        if not process.heartbeat:
+            return ()
+        return (
+            f"  liveness: 'prodserver --healthcheck {process.name}' every {self.period} s, unhealthy after "
+            f"{self.failures} failed probes, the first counted after {self.start} s "
+            f"(HEARTBEAT_MAX_AGE {self.max_age:g} s)",
+        )
 
 
 @dataclass(frozen=True)
@@ -84,6 +140,7 @@ class Project:
     release: ReleaseStep | None
     liveness_path: str
     readiness_path: str
+    worker_probe: WorkerProbe
     #: Whether the image build runs collectstatic (staticfiles installed and STATIC_ROOT set).
     collectstatic: bool
     #: Absolute paths for the init-system formats (systemd, supervisord) only.
@@ -118,7 +175,8 @@ def drain_seconds(process: ProcessConfig) -> int:
 
 
 def process_facts(process: ProcessConfig) -> ProcessFacts:
-    resolved = load_backend(process).resolve()
+    backend = load_backend(process)
+    resolved = backend.resolve()
     listen = resolved.serving.listen if resolved.serving else ()
     budget, budget_why = graceful_budget()
     facts = ProcessFacts(
@@ -133,6 +191,8 @@ def process_facts(process: ProcessConfig) -> ProcessFacts:
         port=listen[0][1] if listen else None,
         tls=bool(resolved.serving and resolved.serving.tls),
         loopback=bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen),
+        # The same test as --healthcheck's: only these workers have something to check.
+        heartbeat=backend.kind == "worker" and bool(getattr(backend, "records_heartbeat", False)),
         provenance=(),
     )
     return replace(facts, provenance=_provenance(process, facts, budget_why))
@@ -184,6 +244,7 @@ def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
         collectstatic=collects_static(),
         liveness_path=health.liveness_path,
         readiness_path=health.readiness_path,
+        worker_probe=WorkerProbe.of(health),
         python=os.path.abspath(sys.executable),
         directory=directory or project_directory(),
     )
