@@ -56,11 +56,9 @@ def _check(name: str, config: HealthConfig) -> str:
     # A heartbeat file: the worker wrote it, nothing else needs importing.
     if heartbeat.path(config, name).exists():
         return heartbeat.check(name, config)
-    from django_prodserver.backends.worker import WorkerBackend
     from django_prodserver.loading import backend_class
 
-    cls = backend_class(process)
-    if issubclass(cls, WorkerBackend) and cls.records_heartbeat:
+    if backend_class(process).records_heartbeat:
         return heartbeat.check(name, config)  # says that there is none
     import django
 

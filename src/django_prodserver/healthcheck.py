@@ -29,7 +29,7 @@ class Unhealthy(ProdserverError):
 
 def check(backend: BaseProcessBackend) -> str:
     """One line saying the process is healthy: a worker's heartbeat, or a web server's liveness page."""
-    if backend.kind == "worker" and getattr(backend, "records_heartbeat", False):
+    if backend.records_heartbeat:
         return heartbeat.check(backend.name, conf.health())
     return probe(backend)
 

@@ -38,6 +38,9 @@ class BaseProcessBackend:
     #: False: options after the process name on the command line are an error for this
     #: backend, instead of being passed on (3.x's contract).
     accepts_extra_args: ClassVar[bool] = True
+    #: Whether the process records a heartbeat that ``--healthcheck`` reads (heartbeat.py);
+    #: the built-in workers do, servers are probed over HTTP instead.
+    records_heartbeat: ClassVar[bool] = False
     #: True for development servers (runserver and the like): ``check --deploy`` warns.
     development: ClassVar[bool] = False
 

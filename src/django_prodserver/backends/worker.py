@@ -87,7 +87,6 @@ def require_tables(process: str, model: type[Model], program: str) -> None:
 
 
 class WorkerBackend(ProgramBackend, BaseWorkerBackend):
-    #: Whether the worker records a heartbeat for ``--healthcheck`` (heartbeat.py).
     records_heartbeat: ClassVar[bool] = True
 
     def start_server(self, *args: str) -> None:

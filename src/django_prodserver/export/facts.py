@@ -192,7 +192,7 @@ def process_facts(process: ProcessConfig) -> ProcessFacts:
         tls=bool(resolved.serving and resolved.serving.tls),
         loopback=bool(listen) and all(host.strip() in LOOPBACK for host, _ in listen),
         # The same test as --healthcheck's: only these workers have something to check.
-        heartbeat=backend.kind == "worker" and bool(getattr(backend, "records_heartbeat", False)),
+        heartbeat=backend.records_heartbeat,
         provenance=(),
     )
     return replace(facts, provenance=_provenance(process, facts, budget_why))

@@ -188,7 +188,7 @@ class Command(BaseCommand):
         if serving and serving.app.startswith(f"{wiring.GATEWAY}:"):
             probes = wiring.describe(wiring.routes(), backend.resolve().program)
             self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
-        if backend.kind == "worker" and getattr(backend, "records_heartbeat", False):
+        if backend.records_heartbeat:
             self.stdout.write(f"  {heartbeat.describe(backend.name, conf.health())}")
 
     def _check(self, names: list[str], overrides: list[str]) -> None:
