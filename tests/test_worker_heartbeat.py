@@ -152,8 +152,9 @@ def test_fast_healthcheck_needs_the_settings_module() -> None:
     )
 
 
-def test_a_broker_outage_does_not_make_the_worker_dead(queue: str, tmp_path: Path) -> None:
-    """Liveness is not readiness: a worker waiting for its broker is alive (a restart cannot help)."""
+def test_a_broker_outage_makes_the_worker_not_ready_never_dead(queue: str, tmp_path: Path) -> None:
+    """Liveness is not readiness: a worker waiting for its broker is alive (a restart cannot help),
+    reported not ready, failed by ``--ready`` only, and ready again once the broker is back."""
     from test_health import tcp_proxy
 
     port = free_port()
@@ -162,21 +163,54 @@ def test_a_broker_outage_does_not_make_the_worker_dead(queue: str, tmp_path: Pat
         "settings": {"CELERY_TASK_DEFAULT_QUEUE": queue, "PRODSERVER_HEALTH": health(tmp_path)},
         "env": {"CELERY_BROKER_URL": f"redis://127.0.0.1:{port}/0"},
     }
-    upstream = urlparse(REDIS_URL)
+    url = urlparse(REDIS_URL)
+    upstream = (url.hostname or "127.0.0.1", url.port or 6379)
     with contextlib.ExitStack() as broker:
-        broker.enter_context(tcp_proxy(port, (upstream.hostname or "127.0.0.1", upstream.port or 6379)))
+        broker.enter_context(tcp_proxy(port, upstream))
         with prodserver("worker", **setup) as child:
             wait_until(
                 "the heartbeat is fresh", lambda: fast_healthcheck(setup, "worker").returncode == 0, child
             )
+            alive = rf"worker: alive: heartbeat \d+\.\d s ago from process {child.pid}\n"
+            for ready in (healthcheck(setup, "--ready", "worker"), fast_healthcheck(setup, "--ready", "worker")):
+                assert (ready.returncode, ready.stderr) == (0, ""), ready.stderr
+                assert re.fullmatch(alive, ready.stdout), ready.stdout
             broker.close()  # the broker goes away
             child.wait_for_line("consumer: Cannot connect to redis://")
+            wait_until(
+                "the worker is reported not ready",
+                lambda: "not ready" in fast_healthcheck(setup, "worker").stdout,
+                child,
+            )
+            reason = (
+                rf"cannot reach the Celery broker at redis://127\.0\.0\.1:{port}/0: "
+                rf"Error 111 connecting to 127\.0\.0\.1:{port}\. Connection refused\."
+            )
+            beating = rf"heartbeat \d+\.\d s ago from process {child.pid}"
+            for check in (healthcheck(setup, "worker"), fast_healthcheck(setup, "worker")):
+                assert (check.returncode, check.stderr) == (0, ""), check.stderr
+                assert re.fullmatch(rf"worker: alive, not ready: {reason} \({beating}\)\n", check.stdout)
+            failed = healthcheck(setup, "--ready", "worker")
+            assert (failed.returncode, failed.stdout) == (1, "")
+            assert re.fullmatch(
+                rf"CommandError: worker: not ready: {reason} \(alive: {beating}\)\.\n", failed.stderr
+            ), failed.stderr
+            fast = fast_healthcheck(setup, "--ready", "worker")
+            assert (fast.returncode, fast.stdout) == (1, "")
+            assert re.fullmatch(rf"worker: not ready: {reason} \(alive: {beating}\)\.\n", fast.stderr)
             # Observed for longer than HEARTBEAT_MAX_AGE, after a bounded event (the outage).
             deadline = time.monotonic() + 6
             while time.monotonic() < deadline:
                 check = fast_healthcheck(setup, "worker")
                 assert check.returncode == 0, check.stderr + child.output
-            child.kill_group()
+            with tcp_proxy(port, upstream):  # the broker is back
+                wait_until(
+                    "the worker is ready again",
+                    lambda: fast_healthcheck(setup, "--ready", "worker").returncode == 0,
+                    child,
+                )
+                assert re.fullmatch(alive, healthcheck(setup, "--ready", "worker").stdout)
+                child.kill_group()
 
 
 def test_a_killed_worker_is_dead_at_once(tmp_path: Path, request: pytest.FixtureRequest) -> None:

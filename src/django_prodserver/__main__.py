@@ -1,10 +1,11 @@
-"""``python -m django_prodserver --healthcheck [NAME ...]``: the probe for exec health checks.
+"""``python -m django_prodserver --healthcheck [--ready] [NAME ...]``: the probe for exec health checks.
 
 ``manage.py`` sets Django up before any command runs, which imports every installed app and
 its models: a large share of a probe that Kubernetes or Docker runs every few seconds. This
 entry point reads only the settings module (``DJANGO_SETTINGS_MODULE``, as the worker has it)
 and a worker's heartbeat file; only a web process' probe, which needs the server's resolved
-address, sets Django up first. Exit 0 when every process is healthy, else 1 with one line each.
+address, sets Django up first. Exit 0 when every process is healthy, else 1 with one line each;
+``--ready`` checks readiness instead, as ``manage.py prodserver --healthcheck --ready`` does.
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from django_prodserver.conf import HealthConfig
 
-USAGE = "usage: python -m django_prodserver --healthcheck [NAME ...]"
+USAGE = "usage: python -m django_prodserver --healthcheck [--ready] [NAME ...]"
 
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] != "--healthcheck":
+        print(USAGE, file=sys.stderr)
+        return 2
+    ready = "--ready" in argv[1:]
+    argv = [arg for arg in argv if arg != "--ready"]
+    if any(arg.startswith("-") for arg in argv[1:]):
         print(USAGE, file=sys.stderr)
         return 2
     if not os.environ.get("DJANGO_SETTINGS_MODULE"):
@@ -42,31 +48,31 @@ def main(argv: list[str]) -> int:
         return 1
     for name in names:
         try:
-            print(_check(name, config))
+            print(_check(name, config, ready=ready))
         except ProdserverError as exc:
             print(exc, file=sys.stderr)
             failed = True
     return 1 if failed else 0
 
 
-def _check(name: str, config: HealthConfig) -> str:
+def _check(name: str, config: HealthConfig, *, ready: bool) -> str:
     from django_prodserver import conf, heartbeat
 
     process = conf.get_process(name)
     # A heartbeat file: the worker wrote it, nothing else needs importing.
     if heartbeat.path(config, name).exists():
-        return heartbeat.check(name, config)
+        return heartbeat.check(name, config, ready=ready)
     from django_prodserver.loading import backend_class
 
     if backend_class(process).records_heartbeat:
-        return heartbeat.check(name, config)  # says that there is none
+        return heartbeat.check(name, config, ready=ready)  # says that there is none
     import django
 
     django.setup()
     from django_prodserver.healthcheck import check
     from django_prodserver.loading import load_backend
 
-    return check(load_backend(conf.get_process(name)))
+    return check(load_backend(conf.get_process(name)), ready=ready)
 
 
 if __name__ == "__main__":

@@ -27,11 +27,16 @@ class Unhealthy(ProdserverError):
     """The process did not answer its liveness probe with 200."""
 
 
-def check(backend: BaseProcessBackend) -> str:
-    """One line saying the process is healthy: a worker's heartbeat, or a web server's liveness page."""
+def check(backend: BaseProcessBackend, *, ready: bool = False) -> str:
+    """One line saying the process is healthy: a worker's heartbeat, or a web server's liveness page.
+
+    ``ready``: readiness instead (``--ready``): a worker that cannot reach its broker fails,
+    and a web server is asked its readiness page.
+    """
     if backend.records_heartbeat:
-        return heartbeat.check(backend.name, conf.health())
-    return probe(backend)
+        return heartbeat.check(backend.name, conf.health(), ready=ready)
+    health = conf.health()
+    return probe(backend, path=health.readiness_path if ready else health.liveness_path)
 
 
 def target(backend: BaseProcessBackend) -> tuple[str, int, bool]:
@@ -52,10 +57,10 @@ def target(backend: BaseProcessBackend) -> tuple[str, int, bool]:
     return LOOPBACK.get(host, host).strip("[]"), port, serving.tls
 
 
-def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT) -> str:
+def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT, path: str | None = None) -> str:
     """One line saying the process is healthy; raises :class:`Unhealthy` with the reason."""
     host, port, tls = target(backend)
-    path = conf.health().liveness_path
+    path = path or conf.health().liveness_path
     shown = f"[{host}]" if ":" in host else host
     url = f"{'https' if tls else 'http'}://{shown}:{port}{path}"
     connection: http.client.HTTPConnection

@@ -11,6 +11,9 @@ The file holds the worker's pid, so a process killed without clean-up (SIGKILL, 
 dead at once instead of after ``HEARTBEAT_MAX_AGE``. It lives in ``HEARTBEAT_DIR``, by
 default a directory under the system's temporary directory: writable with a read-only root
 file system as long as /tmp is an ``emptyDir`` (Kubernetes) or a tmpfs (Docker).
+
+It also carries the worker's readiness (:mod:`.reach`): ``"ready"`` and, when not, a one-line
+``"reason"``. ``--healthcheck`` reports it and still exits 0; ``--healthcheck --ready`` exits 1.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django_prodserver.conf import HEALTH_SETTING, HealthConfig
 from django_prodserver.errors import ProdserverError, StartupError
+
+if TYPE_CHECKING:
+    from django_prodserver.reach import Reach
 
 #: The supervisor's list of the long-running processes it runs, beside the heartbeats.
 MANIFEST = "supervisor.json"
@@ -33,6 +40,10 @@ MANIFEST = "supervisor.json"
 
 class Dead(ProdserverError):
     """The worker's heartbeat is missing, stale, or names a process that is gone."""
+
+
+class NotReady(ProdserverError):
+    """The worker is alive but cannot reach what it works from (``--healthcheck --ready`` only)."""
 
 
 def directory(config: HealthConfig) -> Path:
@@ -66,8 +77,9 @@ def _write(target: Path, payload: dict[str, object]) -> None:
 class Heartbeat:
     """Rewrites the process' heartbeat file every interval from a daemon thread."""
 
-    def __init__(self, name: str, config: HealthConfig) -> None:
+    def __init__(self, name: str, config: HealthConfig, reach: Reach | None = None) -> None:
         self.name = name
+        self.reach = reach
         self.file = path(config, name)
         self.interval = config.heartbeat_interval
         self._stop = threading.Event()
@@ -92,7 +104,11 @@ class Heartbeat:
             ) from None
 
     def beat(self) -> None:
-        _write(self.file, {"pid": os.getpid(), "interval": self.interval})
+        payload: dict[str, object] = {"pid": os.getpid(), "interval": self.interval}
+        if self.reach is not None:
+            reason = self.reach.verdict()
+            payload.update(ready=reason is None, reason=reason or "")
+        _write(self.file, payload)
         self._last = time.monotonic()
 
     def beat_if_due(self) -> None:
@@ -116,14 +132,19 @@ class Heartbeat:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.reach is not None:
+            self.reach.stop()
         self.file.unlink(missing_ok=True)
 
 
 @contextmanager
-def recording(name: str, config: HealthConfig, *, start: bool = True) -> Iterator[Heartbeat]:
+def recording(
+    name: str, config: HealthConfig, *, start: bool = True, reach: Reach | None = None
+) -> Iterator[Heartbeat]:
     """A heartbeat for the block; ``start=False`` leaves starting it to the worker's own signal."""
     heart = Heartbeat(name, config)
     heart.prepare()
+    heart.reach = reach  # after the trial write: readiness is checked once the loop runs
     if start:
         heart.start()
     try:
@@ -132,8 +153,12 @@ def recording(name: str, config: HealthConfig, *, start: bool = True) -> Iterato
         heart.stop()
 
 
-def check(name: str, config: HealthConfig, now: float | None = None) -> str:
-    """One line saying the worker is alive; raises :class:`Dead` with how old its heartbeat is."""
+def check(name: str, config: HealthConfig, now: float | None = None, *, ready: bool = False) -> str:
+    """One line saying the worker is alive; raises :class:`Dead` with how old its heartbeat is.
+
+    A worker that is alive but not ready passes (a restart cannot bring its broker back) with
+    a line that says why; ``ready=True`` raises :class:`NotReady` for it instead.
+    """
     file = path(config, name)
     try:
         age = (time.time() if now is None else now) - file.stat().st_mtime
@@ -148,7 +173,13 @@ def check(name: str, config: HealthConfig, now: float | None = None) -> str:
     limit = config.heartbeat_max_age
     if age > limit:
         raise Dead(f"{name}: dead: last heartbeat {age:.0f} s ago (limit {limit:g} s), from process {pid}.")
-    return f"{name}: alive: heartbeat {max(age, 0):.1f} s ago from process {pid}"
+    beating = f"heartbeat {max(age, 0):.1f} s ago from process {pid}"
+    if isinstance(payload, dict) and payload.get("ready") is False:
+        reason = str(payload.get("reason") or "unknown")
+        if ready:
+            raise NotReady(f"{name}: not ready: {reason} (alive: {beating}).")
+        return f"{name}: alive, not ready: {reason} ({beating})"
+    return f"{name}: alive: {beating}"
 
 
 def _running(pid: int) -> bool:

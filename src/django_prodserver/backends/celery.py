@@ -19,6 +19,7 @@ from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
 from django_prodserver.importing import NotFound, import_path
+from django_prodserver.reach import Target
 from django_prodserver.resolved import Kind, Resolved, Row
 from django_prodserver.schemas import Option, OptionSchema, from_click
 
@@ -149,24 +150,31 @@ class _CeleryBackend(WorkerBackend):
         # Celery logs at WARNING by default: not even "ready", nor a task received or done.
         return {"loglevel": "INFO"}
 
-    def preflight(self) -> None:
-        """Say which broker is down, in one line, instead of retrying forever."""
+    def readiness_target(self) -> Target:
+        """The broker, through a new connection per probe (the worker's own one is its consumer's)."""
         from kombu.utils.url import maybe_sanitize_url
 
         app = self.celery_app()
-        connection = app.connection_for_read(connect_timeout=REACH_TIMEOUT)
-        url = maybe_sanitize_url(connection.as_uri(include_password=True))
+        shown = app.connection_for_read()
+        url = maybe_sanitize_url(shown.as_uri(include_password=True))
+        shown.release()
 
         def connect() -> None:
+            connection = app.connection_for_read(connect_timeout=REACH_TIMEOUT)
             try:
                 connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
             finally:
                 connection.release()
 
-        problem = unreachable(connect)
+        return Target(f"the Celery broker at {url}", connect)
+
+    def preflight(self) -> None:
+        """Say which broker is down, in one line, instead of retrying forever."""
+        target = self.readiness_target()
+        problem = unreachable(target.probe)
         if problem:
             raise StartupError(
-                f"Process {self.name!r}: cannot reach the Celery broker at {url}: {problem}; "
+                f"Process {self.name!r}: cannot reach {target.what}: {problem}; "
                 "start it, or fix the app's broker_url (CELERY_BROKER_URL)."
             )
 

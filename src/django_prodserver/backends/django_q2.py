@@ -11,8 +11,14 @@ import multiprocessing
 import signal
 from typing import TYPE_CHECKING, Any
 
-from django_prodserver.backends.worker import ManagementCommandBackend, require_tables, unreachable
+from django_prodserver.backends.worker import (
+    ManagementCommandBackend,
+    database,
+    require_tables,
+    unreachable,
+)
 from django_prodserver.errors import StartupError
+from django_prodserver.reach import Target
 
 if TYPE_CHECKING:
     from django_prodserver.heartbeat import Heartbeat
@@ -67,27 +73,36 @@ class DjangoQ2Worker(ManagementCommandBackend):
 
         cluster.Stat = BeatingStat  # type: ignore[attr-defined]
 
+    def readiness_target(self) -> Target:
+        """The broker the cluster takes tasks from: the ORM broker's database, or Redis and the like."""
+        from django_q.brokers import get_broker
+        from django_q.brokers.orm import ORM
+        from django_q.brokers.redis_broker import Redis
+        from django_q.models import OrmQ
+
+        broker = get_broker()
+        if isinstance(broker, ORM):
+            return database(OrmQ, "Django-Q2")
+        if isinstance(broker, Redis):
+            # The client itself: Django-Q2's ping() also logs a line of its own.
+            return Target(f"Django-Q2's broker at {_redis_url(broker)}", broker.connection.ping)
+        return Target(f"Django-Q2's broker at {type(broker).__name__}", broker.ping)
+
     def preflight(self) -> None:
         """Fail in one line when the broker is down; the cluster would log and exit with a traceback."""
         from django_q.brokers import get_broker
         from django_q.brokers.orm import ORM
-        from django_q.brokers.redis_broker import Redis
         from django_q.models import OrmQ, Task
 
-        broker = get_broker()
-        if isinstance(broker, ORM):
+        if isinstance(get_broker(), ORM):
             require_tables(self.name, OrmQ, "Django-Q2")
             return
         require_tables(self.name, Task, "Django-Q2")
-        if isinstance(broker, Redis):
-            # The client itself: Django-Q2's ping() also logs a line of its own.
-            where, probe = _redis_url(broker), broker.connection.ping
-        else:
-            where, probe = type(broker).__name__, broker.ping
-        problem = unreachable(probe)
+        target = self.readiness_target()
+        problem = unreachable(target.probe)
         if problem:
             raise StartupError(
-                f"Process {self.name!r}: cannot reach Django-Q2's broker at {where}: {problem}; "
+                f"Process {self.name!r}: cannot reach {target.what}: {problem}; "
                 "start it, or point Q_CLUSTER at it ('redis', or 'orm': 'default' to use the database)."
             )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django_prodserver.backends.worker import ManagementCommandBackend, require_tables
+from django_prodserver.backends.worker import ManagementCommandBackend, database, require_tables
 from django_prodserver.errors import WorkerSetupError
+from django_prodserver.reach import Target
 
 
 class DjangoTasksWorker(ManagementCommandBackend):
@@ -55,3 +56,8 @@ class DjangoTasksWorker(ManagementCommandBackend):
         from django_tasks_db.models import DBTaskResult
 
         require_tables(self.name, DBTaskResult, "django-tasks-db")
+
+    def readiness_target(self) -> Target:
+        from django_tasks_db.models import DBTaskResult
+
+        return database(DBTaskResult, "django-tasks-db")

@@ -17,6 +17,7 @@ from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseWorkerBackend
 from django_prodserver.backends.program import ProgramBackend
 from django_prodserver.errors import StartupError, WorkerSetupError
+from django_prodserver.reach import Reach, Target
 from django_prodserver.schemas import OptionSchema, from_argparse
 
 if TYPE_CHECKING:
@@ -57,8 +58,8 @@ def unreachable(probe: Callable[[], object], timeout: float = REACH_TIMEOUT) -> 
     return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
-def require_tables(process: str, model: type[Model], program: str) -> None:
-    """The database that holds ``model`` answers and has its table (else: one line, not a traceback)."""
+def database(model: type[Model], program: str) -> Target:
+    """The database that holds ``model``, as a readiness target: a fresh connection per probe."""
     from django.db import connections
 
     alias = model.objects.db  # type: ignore[attr-defined]
@@ -71,12 +72,18 @@ def require_tables(process: str, model: type[Model], program: str) -> None:
         finally:
             own.close()
 
-    problem = unreachable(connect)
+    return Target(f"the {alias!r} database, where {program} keeps its tasks", connect)
+
+
+def require_tables(process: str, model: type[Model], program: str) -> None:
+    """The database that holds ``model`` answers and has its table (else: one line, not a traceback)."""
+    from django.db import connections
+
+    alias = model.objects.db  # type: ignore[attr-defined]
+    target = database(model, program)
+    problem = unreachable(target.probe)
     if problem:
-        raise StartupError(
-            f"Process {process!r}: cannot reach the {alias!r} database, where {program} keeps its "
-            f"tasks: {problem}"
-        )
+        raise StartupError(f"Process {process!r}: cannot reach {target.what}: {problem}")
     connection = connections[alias]
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
@@ -94,7 +101,10 @@ class WorkerBackend(ProgramBackend, BaseWorkerBackend):
             return super().start_server(*args)
         from django_prodserver import conf, heartbeat
 
-        with heartbeat.recording(self.name, conf.health(), start=False) as heart:
+        config = conf.health()
+        target = self.readiness_target()
+        reach = Reach(target, config.heartbeat_interval) if target else None
+        with heartbeat.recording(self.name, config, start=False, reach=reach) as heart:
             self.heartbeat_when_alive(heart)
             super().start_server(*args)
         return None
@@ -102,6 +112,10 @@ class WorkerBackend(ProgramBackend, BaseWorkerBackend):
     def heartbeat_when_alive(self, heart: Heartbeat) -> None:
         """Start ``heart`` once the worker's loop runs; at once unless the program says when."""
         heart.start()
+
+    def readiness_target(self) -> Target | None:
+        """What the worker works from (its broker, its task database); None: always ready."""
+        return None
 
     def comma_separated(self) -> set[str]:
         """Options (by dest) whose one value is a comma-separated list, e.g. Celery's ``--queues``.

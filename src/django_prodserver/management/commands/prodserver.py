@@ -69,6 +69,12 @@ class Command(BaseCommand):
             "process a running supervisor runs when no NAME is given); exit 0 if healthy, else 1",
         )
         parser.add_argument(
+            "--ready",
+            action="store_true",
+            help="with --healthcheck: check readiness instead (a worker that cannot reach its broker "
+            "or task database, a web process' readiness page); exit 1 when not ready",
+        )
+        parser.add_argument(
             "--export",
             metavar="FORMAT",
             help="write the platform files (procfile, systemd, compose, kubernetes, dockerfile, "
@@ -117,6 +123,8 @@ class Command(BaseCommand):
     def _handle(self, options: dict[str, Any]) -> None:
         names: list[str] = options["names"]
         overrides: list[str] = options.get("overrides", [])
+        if options["ready"] and not options["healthcheck"]:
+            raise CommandError("--ready goes with --healthcheck: 'prodserver --healthcheck --ready NAME'.")
         if options["export"]:
             from django_prodserver.export.run import export
 
@@ -135,7 +143,7 @@ class Command(BaseCommand):
         if options["check"]:
             return self._check(names, overrides)
         if options["healthcheck"]:
-            return self._healthcheck(names, overrides)
+            return self._healthcheck(names, overrides, ready=options["ready"])
         if options["all"]:
             names = kinds.names_of(self.process_kind)
         if not names:
@@ -150,7 +158,7 @@ class Command(BaseCommand):
 
         start(backend, self.stderr)
 
-    def _healthcheck(self, names: list[str], overrides: list[str]) -> None:
+    def _healthcheck(self, names: list[str], overrides: list[str], *, ready: bool) -> None:
         """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
         from django_prodserver.healthcheck import check
 
@@ -158,7 +166,7 @@ class Command(BaseCommand):
         failed = []
         for name in chosen:
             try:
-                self.stdout.write(check(load_backend(conf.get_process(name), overrides)))
+                self.stdout.write(check(load_backend(conf.get_process(name), overrides), ready=ready))
             except ProdserverError as exc:
                 failed.append(str(exc))
         if failed:
