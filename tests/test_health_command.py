@@ -24,6 +24,13 @@ def test_exit_0_while_running_and_1_once_stopped(backend: str) -> None:
         assert re.fullmatch(
             rf"web: healthy: GET http://127\.0\.0\.1:{port}/healthz/ answered 200 in \d+ ms\n", result.stdout
         ), result.stdout
+        ready = run_manage(
+            "prodserver", "--healthcheck", "--ready", "web", processes=processes, settings=SETTINGS
+        )
+        assert ready.returncode == 0, ready.stderr
+        assert re.fullmatch(
+            rf"web: healthy: GET http://127\.0\.0\.1:{port}/readyz/ answered 200 in \d+ ms\n", ready.stdout
+        ), ready.stdout
         assert child.stop() == 0, child.output
 
     result = run_manage("prodserver", "--healthcheck", processes=processes, settings=SETTINGS)

@@ -172,7 +172,10 @@ def test_a_broker_outage_makes_the_worker_not_ready_never_dead(queue: str, tmp_p
                 "the heartbeat is fresh", lambda: fast_healthcheck(setup, "worker").returncode == 0, child
             )
             alive = rf"worker: alive: heartbeat \d+\.\d s ago from process {child.pid}\n"
-            for ready in (healthcheck(setup, "--ready", "worker"), fast_healthcheck(setup, "--ready", "worker")):
+            for ready in (
+                healthcheck(setup, "--ready", "worker"),
+                fast_healthcheck(setup, "--ready", "worker"),
+            ):
                 assert (ready.returncode, ready.stderr) == (0, ""), ready.stderr
                 assert re.fullmatch(alive, ready.stdout), ready.stdout
             broker.close()  # the broker goes away

@@ -1,0 +1,76 @@
+"""A worker's readiness in its heartbeat: reported by ``--healthcheck``, failed by ``--ready`` only.
+
+The Celery worker is proven end to end in test_worker_heartbeat.py (its broker behind a proxy
+that the test closes); here the heartbeat and its readiness thread run in the test process
+against a real listening socket that comes and goes, and the flag's misuse is refused.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from django_prodserver import heartbeat
+from django_prodserver.conf import HealthConfig
+from django_prodserver.reach import Reach, Target
+from harness import TESTS_DIR, child_env, run_manage, wait_until
+
+
+def test_the_heartbeat_carries_whether_the_broker_answers(tmp_path: Path) -> None:
+    config = HealthConfig(heartbeat_dir=str(tmp_path), heartbeat_interval=0.05, heartbeat_max_age=30)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def connect() -> None:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+    # The URL's password never reaches the heartbeat file nor the probe's line.
+    target = Target(f"the broker at redis://user:hunter2@127.0.0.1:{port}/0", connect)
+    alive = r"worker: alive: heartbeat \d+\.\d s ago from process \d+"
+    with heartbeat.recording("worker", config, reach=Reach(target, 0.05)) as heart:
+        heart.start()
+        wait_until("the heartbeat is written", heart.file.exists)
+        assert re.fullmatch(alive, heartbeat.check("worker", config, ready=True))
+        listener.close()
+        wait_until("not ready", lambda: "not ready" in heartbeat.check("worker", config))
+        reason = (
+            f"cannot reach the broker at redis://user:***@127.0.0.1:{port}/0: [Errno 111] Connection refused"
+        )
+        beating = r"heartbeat \d+\.\d s ago from process \d+"
+        line = heartbeat.check("worker", config)
+        assert re.fullmatch(rf"worker: alive, not ready: {re.escape(reason)} \({beating}\)", line), line
+        with pytest.raises(heartbeat.NotReady) as failed:
+            heartbeat.check("worker", config, ready=True)
+        assert re.fullmatch(
+            rf"worker: not ready: {re.escape(reason)} \(alive: {beating}\)\.", str(failed.value)
+        )
+        assert "hunter2" not in heart.file.read_text()
+        with socket.create_server(("127.0.0.1", port)):
+            wait_until("ready again", lambda: "not ready" not in heartbeat.check("worker", config))
+            assert re.fullmatch(alive, heartbeat.check("worker", config, ready=True))
+
+
+def test_ready_goes_with_healthcheck() -> None:
+    result = run_manage("prodserver", "--ready")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        "CommandError: --ready goes with --healthcheck: 'prodserver --healthcheck --ready NAME'.\n"
+    )
+
+
+def test_the_fast_probe_refuses_an_unknown_option() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "django_prodserver", "--healthcheck", "--live", "worker"],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=str(TESTS_DIR),
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == "usage: python -m django_prodserver --healthcheck [--ready] [NAME ...]\n"
