@@ -1,24 +1,29 @@
 """A worker's readiness in its heartbeat: reported by ``--healthcheck``, failed by ``--ready`` only.
 
 The Celery worker is proven end to end in test_worker_heartbeat.py (its broker behind a proxy
-that the test closes); here the heartbeat and its readiness thread run in the test process
-against a real listening socket that comes and goes, and the flag's misuse is refused.
+that the test closes), Django-Q2 here (its Redis behind one: the check runs in the forked
+sentinel); the heartbeat and its readiness thread also run in the test process against a
+real listening socket that comes and goes, and the flag's misuse is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
 from django_prodserver import heartbeat
 from django_prodserver.conf import HealthConfig
 from django_prodserver.reach import Reach, Target
-from harness import TESTS_DIR, child_env, run_manage, wait_until
+from harness import REDIS_URL, TESTS_DIR, child_env, free_port, prodserver, run_manage, wait_until
+from worker_support import DJANGO_Q2, q2_settings
 
 
 def test_the_heartbeat_carries_whether_the_broker_answers(tmp_path: Path) -> None:
@@ -74,3 +79,46 @@ def test_the_fast_probe_refuses_an_unknown_option() -> None:
     )
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "usage: python -m django_prodserver --healthcheck [--ready] [NAME ...]\n"
+
+
+def test_django_q2_reports_its_redis_broker_from_the_sentinel(tmp_path: Path) -> None:
+    """The heartbeat is written by the forked sentinel: readiness is checked from there too."""
+    from test_health import tcp_proxy
+    from test_worker_heartbeat import fast_healthcheck, health
+
+    db = str(tmp_path / "db.sqlite3")
+    migrated = run_manage("migrate", "--noinput", db=db, settings=q2_settings(orm="default"))
+    assert migrated.returncode == 0, migrated.stderr
+    port = free_port()
+    setup: dict[str, Any] = {
+        "processes": {"worker": {"BACKEND": DJANGO_Q2}},
+        "settings": {
+            **q2_settings(redis=f"redis://127.0.0.1:{port}/0"),
+            "PRODSERVER_HEALTH": health(tmp_path),
+        },
+        "db": db,
+    }
+    url = urlparse(REDIS_URL)
+    upstream = (url.hostname or "127.0.0.1", url.port or 6379)
+    with contextlib.ExitStack() as broker:
+        broker.enter_context(tcp_proxy(port, upstream))
+        with prodserver("worker", **setup) as child:
+            wait_until("ready", lambda: fast_healthcheck(setup, "--ready", "worker").returncode == 0, child)
+            broker.close()
+            wait_until("not ready", lambda: "not ready" in fast_healthcheck(setup, "worker").stdout, child)
+            check = fast_healthcheck(setup, "worker")
+            assert check.returncode == 0, check.stderr
+            assert re.fullmatch(
+                rf"worker: alive, not ready: cannot reach Django-Q2's broker at "
+                rf"redis://127\.0\.0\.1:{port}/0: Error 111 "
+                rf"connecting to 127\.0\.0\.1:{port}\. Connection refused\. "
+                rf"\(heartbeat \d+\.\d s ago from process (?!{child.pid}\))\d+\)\n",
+                check.stdout,
+            ), check.stdout
+            with tcp_proxy(port, upstream):
+                wait_until(
+                    "ready again",
+                    lambda: fast_healthcheck(setup, "--ready", "worker").returncode == 0,
+                    child,
+                )
+                child.kill_group()
