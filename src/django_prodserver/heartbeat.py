@@ -77,9 +77,10 @@ def _write(target: Path, payload: dict[str, object]) -> None:
 class Heartbeat:
     """Rewrites the process' heartbeat file every interval from a daemon thread."""
 
-    def __init__(self, name: str, config: HealthConfig, reach: Reach | None = None) -> None:
+    def __init__(self, name: str, config: HealthConfig) -> None:
         self.name = name
-        self.reach = reach
+        #: Set by :func:`recording`: the readiness each beat records (None: none recorded).
+        self.reach: Reach | None = None
         self.file = path(config, name)
         self.interval = config.heartbeat_interval
         self._stop = threading.Event()
