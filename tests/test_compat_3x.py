@@ -341,3 +341,11 @@ def test_export_under_each_command_writes_its_kind() -> None:
 
     assert exported("server") == ["web", "site"]
     assert exported("worker") == ["mail", "jobs"]
+
+
+def test_worker_with_no_name_passes_over_a_release_step() -> None:
+    release = {"BACKEND": "django_prodserver.backends.command.ManagementCommand", "ONESHOT": True}
+    processes = {"release": {**release, "ARGS": ["migrate", "--noinput"]}, "mail": MIXED["mail"]}
+    result = run_manage("worker", "--dry-run", processes=processes)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "Mailer --queue=mail --concurrency=2"

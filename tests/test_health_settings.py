@@ -135,3 +135,14 @@ def test_middleware_first_passes() -> None:
         "System check identified no issues (0 silenced).\n",
         "",
     )
+
+
+@pytest.mark.usefixtures("django_project")
+def test_a_key_set_to_none_means_its_default() -> None:
+    from django.test.utils import override_settings
+
+    from django_prodserver import conf
+
+    keys = ["LIVENESS_PATH", "READY_CHECKS", "READY_CACHE", "HEARTBEAT_INTERVAL", "HEARTBEAT_DIR"]
+    with override_settings(PRODSERVER_HEALTH=dict.fromkeys(keys)):
+        assert conf.health() == conf.HealthConfig()

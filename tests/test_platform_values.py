@@ -1,4 +1,7 @@
-"""The platform's environment variables read as values, each bad one a single line (E004).
+"""The platform's environment variables read as values, each bad one a single line.
+
+Reported as prodserver.E012, a deploy check: the value is wrong on this machine, not in the
+project, so plain ``check`` (and ``migrate``) keep working.
 
 ``"²".isdigit()`` is true but ``int("²")`` raises, so digit checks alone let a traceback
 through; a huge worker count would fork until the machine falls over; an unclosed quote in
@@ -19,7 +22,7 @@ from django_prodserver.errors import OptionError
 def error(function: Callable[[Mapping[str, str], str], Any], environ: dict[str, str]) -> str:
     with pytest.raises(OptionError) as caught:
         function(environ, "web")
-    assert checks.check_id(caught.value).id == "prodserver.E004"
+    assert checks.check_id(caught.value).id == "prodserver.E012"
     return str(caught.value)
 
 

@@ -95,3 +95,22 @@ def test_a_signal_the_process_raises_itself_is_not_a_repeat() -> None:
         "2\n",
         "prodserver: SIGTERM ignored: already stopping\n",
     )
+
+
+def test_a_process_the_child_forks_may_change_its_group_and_live() -> None:
+    # A gunicorn worker drops privileges (setgid/setuid) in a process the supervised child
+    # forked: its parent is that child, not the supervisor, and it must not kill itself.
+    script = (
+        "import os, signal\n"
+        "from django_prodserver.supervisor.child import keep_dying_with_parent\n"
+        "keep_dying_with_parent(signal.SIGTERM)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os.setgid(os.getgid())\n"
+        "    os._exit(0)\n"
+        "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr

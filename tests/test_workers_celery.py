@@ -15,7 +15,10 @@ from typing import Any
 
 import pytest
 
-from django_prodserver.backends._celery_shutdown import soft_shutdown_available
+# The lowest-versions run of the web backends has no Celery; its own run has.
+pytest.importorskip("celery")
+
+from django_prodserver.backends._celery_shutdown import soft_shutdown_available  # noqa: E402
 from harness import BROKER_URL, REDIS_URL, Child, free_port, prodserver, run_manage
 from worker_support import (
     CELERY_APP,

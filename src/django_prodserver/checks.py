@@ -31,6 +31,7 @@ from django_prodserver.errors import (
     HealthSettingError,
     NothingConfigured,
     OptionError,
+    PlatformValueError,
     ProdserverError,
     ProgramNotInstalled,
     StartupError,
@@ -110,6 +111,13 @@ E010 = CheckId(
     "Add the app the message names to INSTALLED_APPS (then run 'manage.py migrate'), or point the "
     "worker at a task backend it can run.",
 )
+E012 = CheckId(
+    "prodserver.E012",
+    "A platform variable of this machine (PORT, WEB_CONCURRENCY, GUNICORN_CMD_ARGS) has a value the "
+    "server cannot use.",
+    "Set the variable the message names to a value it allows, or unset it where the process runs.",
+    deploy=True,
+)
 W001 = CheckId(
     "prodserver.W001",
     "A web process listens on all interfaces while DEBUG is True.",
@@ -180,6 +188,7 @@ ALL: tuple[CheckId, ...] = (
     E009,
     E010,
     E011,
+    E012,
     W001,
     W002,
     W003,
@@ -195,6 +204,7 @@ ERROR_IDS: tuple[tuple[type[ProdserverError], CheckId], ...] = (
     (ConfigurationError, E001),
     (BackendImportError, E002),
     (ProgramNotInstalled, E003),
+    (PlatformValueError, E012),
     (OptionError, E004),
     (ApplicationNotFound, E005),
     (AppImportError, E006),

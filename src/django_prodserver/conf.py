@@ -288,13 +288,15 @@ def _dict_setting(
 
     Shared by ``PRODSERVER_HEALTH`` and ``PRODSERVER_SUPERVISOR`` so both reject a non-dict
     and a misspelt key with the same wording. Returns None when the setting is unset, else
-    the raw dict (for per-key value checks) and its items renamed to field names.
+    the raw dict (for per-key value checks) and its items renamed to field names. A key set
+    to None means its default, as an unset key does.
     """
     value = getattr(settings, setting, None)
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise error(f"The {setting} setting must be a dict, e.g. {example}, not {type(value).__name__}.")
+    value = {key: item for key, item in value.items() if item is not None}
     found: dict[str, Any] = {}
     for key, item in value.items():
         if key not in keys:

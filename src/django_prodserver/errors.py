@@ -52,6 +52,11 @@ class OptionError(ProdserverError):
     """An ARGS key or value (or a command-line override) the program's own parser rejects."""
 
 
+class PlatformValueError(OptionError):
+    """A platform variable of this machine (``PORT``, ``WEB_CONCURRENCY``, ``GUNICORN_CMD_ARGS``)
+    has a value the program cannot use: wrong here, not in the project, so a deploy check."""
+
+
 class ApplicationNotFound(ProdserverError):
     """A web process cannot find the WSGI/ASGI application it serves."""
 

@@ -52,8 +52,15 @@ def require(kind: Kind | None, names: list[str]) -> None:
 
 
 def first(kind: Kind | None) -> list[str]:
-    """The process a command runs when given no name: the first one of its kind."""
+    """The process a command runs when given no name: the first one of its kind.
+
+    ``server`` and ``worker`` pass over one-shot steps: a release step (``migrate``) comes
+    first in many settings, and is never what ``manage.py worker`` alone should run.
+    ``prodserver`` keeps 2.x's rule, the first process.
+    """
     names = names_of(kind)
+    if kind is not None:
+        names = [name for name in names if not conf.get_process(name).oneshot] or names
     if not names and kind is not None:
         other: Kind = "worker" if kind == "server" else "server"
         configured = ", ".join(map(repr, conf.process_names()))

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from django_prodserver.errors import OptionError
+from django_prodserver.errors import PlatformValueError
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -178,7 +178,7 @@ def port_from_env(environ: Mapping[str, str], process: str) -> int | None:
         return None
     port = _whole_number(value)
     if port is None or not 0 < port < 65536:
-        raise OptionError(
+        raise PlatformValueError(
             f"Process {process!r}: PORT={value!r} is not a TCP port; set PORT to a number "
             "from 1 to 65535, or unset it."
         )
@@ -192,7 +192,7 @@ def concurrency_from_env(environ: Mapping[str, str], process: str) -> int | None
         return None
     count = _whole_number(value)
     if count is None or not 0 < count <= MAX_CONCURRENCY:
-        raise OptionError(
+        raise PlatformValueError(
             f"Process {process!r}: WEB_CONCURRENCY={value!r} is not a worker count; set it to a "
             f"whole number from 1 to {MAX_CONCURRENCY}, or unset it."
         )
@@ -205,7 +205,7 @@ def gunicorn_args_from_env(environ: Mapping[str, str], process: str) -> list[str
     try:
         return shlex.split(value)
     except ValueError as exc:
-        raise OptionError(
+        raise PlatformValueError(
             f"Process {process!r}: GUNICORN_CMD_ARGS={value!r} cannot be split into arguments "
             f"({str(exc).lower()}); fix its quoting, or unset it."
         ) from None

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 class ManagementCommand(ManagementCommandBackend):
     module = "django"
     distribution = "Django"
+    # A command that runs and exits (migrate, collectstatic): nothing to keep alive.
+    records_heartbeat = False
 
     def __init__(self, **server_args: Any) -> None:
         super().__init__(**server_args)

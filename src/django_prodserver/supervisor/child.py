@@ -68,18 +68,22 @@ def keep_dying_with_parent(sig: int) -> None:
     call = prctl()
     if call is None:
         return
-    parent = os.getppid()
+    child, parent = os.getpid(), os.getppid()
     for name in CREDENTIAL_CALLS:
         original = getattr(os, name, None)
         if original is not None:
-            setattr(os, name, _rearming(original, call, sig, parent))
+            setattr(os, name, _rearming(original, call, sig, child, parent))
 
 
 def _rearming(
-    original: Callable[..., None], call: Callable[..., int], sig: int, parent: int
+    original: Callable[..., None], call: Callable[..., int], sig: int, child: int, parent: int
 ) -> Callable[..., None]:
     def changed(*args: int) -> None:
         original(*args)
+        # Only in the supervisor's own child: a process it forks (a gunicorn worker dropping
+        # privileges, the server under a DRAIN shim) has another parent and signal of its own.
+        if os.getpid() != child:
+            return
         call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
         if os.getppid() != parent:  # the supervisor died in between
             os.kill(os.getpid(), sig)

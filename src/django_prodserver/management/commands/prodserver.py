@@ -100,6 +100,8 @@ class Command(BaseCommand):
                 scope = kinds.names_of(self.process_kind)
             else:
                 scope = names or kinds.first(self.process_kind)
+            if not options.get("skip_checks"):
+                conf.supervisor()  # one line here, rather than in Django's SystemCheckError block
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
         if not options.get("skip_checks"):
