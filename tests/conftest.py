@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -46,3 +49,16 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = run_manage("migrate", "--noinput", db=path)
     assert result.returncode == 0, result.stderr
     return path
+
+
+@pytest.fixture(autouse=True)
+def own_heartbeat_directory(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Heartbeat files (and the supervisor's list of processes) in a directory of this test's.
+
+    Every child a test starts inherits the variable; testproject/settings.py makes it the
+    default HEARTBEAT_DIR. A short path under the system temporary directory, not tmp_path.
+    """
+    directory = tempfile.mkdtemp(prefix="hb-")
+    monkeypatch.setenv("PRODSERVER_TEST_HEARTBEAT_DIR", directory)
+    yield
+    shutil.rmtree(directory, ignore_errors=True)

@@ -81,3 +81,10 @@ if PRODUCTION_PROCESSES is None:
     del PRODUCTION_PROCESSES
 
 globals().update(json.loads(os.environ.get("PRODSERVER_TEST_SETTINGS", "{}")))
+
+# Each test gets heartbeat files of its own (conftest.py): with the default directory, shared
+# by every test on the machine, a supervisor started by one test would be found by another's
+# '--healthcheck' with no name.
+_health = globals().get("PRODSERVER_HEALTH", {})
+if os.environ.get("PRODSERVER_TEST_HEARTBEAT_DIR") and isinstance(_health, dict):  # not a malformed one
+    PRODSERVER_HEALTH = {"HEARTBEAT_DIR": os.environ["PRODSERVER_TEST_HEARTBEAT_DIR"], **_health}
