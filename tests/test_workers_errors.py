@@ -360,3 +360,14 @@ def migrated_q2(tmp_path_factory: pytest.TempPathFactory) -> str:
     result = run_manage("migrate", "--noinput", db=path, settings=q2_settings(orm="default"))
     assert result.returncode == 0, result.stderr
     return path
+
+
+def test_an_unreachable_broker_is_a_deploy_check_not_a_plain_one() -> None:
+    # 'migrate' on a laptop without the broker keeps working; 'check --deploy' says it.
+    url = f"redis://127.0.0.1:{closed_port()}/0"
+    env = {"CELERY_BROKER_URL": url}
+    plain = run_manage("check", processes=celery(), env=env, timeout=60)
+    assert plain.returncode == 0, plain.stderr
+    deploy = run_manage("check", "--deploy", processes=celery(), env=env, timeout=60)
+    assert deploy.returncode == 1, deploy.stdout
+    assert f"(prodserver.E007) Process 'worker': cannot reach the Celery broker at {url}: " in deploy.stderr

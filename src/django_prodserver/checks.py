@@ -296,7 +296,17 @@ def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.Check
 @checks.register(TAG, deploy=True)
 def check_this_machine(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """What the start would stop on here: nothing configured, a program missing, a service down."""
-    return _setting_and_process_errors(deploy=True)
+    messages = _setting_and_process_errors(deploy=True)
+    names, _ = _selected()
+    for backend, problem in _backends(names):
+        # A worker's broker or database, as its start would find them. Not a web server's
+        # port: the running server itself holds it wherever this check runs beside it.
+        if problem is None and backend.kind == "worker" and not backend.check():
+            try:
+                backend.preflight()
+            except ProdserverError as exc:
+                messages.append(error(exc))
+    return messages
 
 
 @checks.register(TAG, deploy=True)

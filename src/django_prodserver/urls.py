@@ -1,8 +1,10 @@
-"""``path("", include("django_prodserver.urls"))``: the probes as ordinary views.
+"""``path("", include("django_prodserver.urls"))``: the probes as views, and the sign to wire them.
 
-These go through the whole middleware stack, so ALLOWED_HOSTS and SECURE_SSL_REDIRECT apply
-to them like to any page. Probes that send an IP address as Host (Kubernetes, most load
-balancers) need :class:`django_prodserver.middleware.HealthCheckMiddleware` instead.
+Under ``prodserver`` this include is what tells the gateway (gateway.py) to answer the probe
+paths ahead of Django, past ALLOWED_HOSTS and SECURE_SSL_REDIRECT. Under a server started
+some other way these are ordinary views behind the whole middleware stack, and probes that
+send an IP address as Host (Kubernetes, most load balancers) need
+:class:`django_prodserver.middleware.HealthCheckMiddleware` first in MIDDLEWARE instead.
 """
 
 from __future__ import annotations
