@@ -84,3 +84,16 @@ def test_prodserver_web_stops_with_one_line(case: tuple[dict[str, Any], str]) ->
         assert len(result.stderr.splitlines()) == 1
     else:
         assert result.stderr == f"CommandError: {problem}\n"
+
+
+def test_a_backend_whose_module_needs_a_missing_package_waits_for_the_deploy_checks() -> None:
+    processes = {"jobs": {"BACKEND": "testproject.needs_missing.NeedsMissing"}}
+    plain = run_manage("check", processes=processes)
+    assert plain.returncode == 0, plain.stderr
+    deploy = run_manage("check", "--deploy", processes=processes)
+    assert deploy.returncode == 1
+    assert (
+        "?: (prodserver.E003) Process 'jobs': BACKEND 'testproject.needs_missing.NeedsMissing' needs "
+        "the module 'prodserver_test_not_installed', which is not installed here; install it "
+        "(--traceback shows what imports it)."
+    ) in deploy.stderr.splitlines(), deploy.stderr

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf import ProcessConfig
-from django_prodserver.errors import BackendImportError
+from django_prodserver.errors import BackendImportError, ProgramNotInstalled
 from django_prodserver.importing import NotFound, import_path
 
 
@@ -35,6 +35,13 @@ def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
     path = backend_path(process)
     try:
         cls = import_path(path)
+    except ModuleNotFoundError as exc:
+        # The backend's module exists but imports a package this machine lacks (a plug-in's
+        # program, say): wrong here, not in the project, so 'migrate' keeps working.
+        raise ProgramNotInstalled(
+            f"Process {process.name!r}: BACKEND {process.backend!r} needs the module {exc.name!r}, "
+            "which is not installed here; install it (--traceback shows what imports it)."
+        ) from exc
     except NotFound as exc:
         shown = repr(process.backend) if path == process.backend else f"{process.backend!r} ({path})"
         raise BackendImportError(
