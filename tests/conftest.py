@@ -22,7 +22,7 @@ def no_platform_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     ``pytestmark = pytest.mark.usefixtures("no_platform_variables")``.
     """
     for name in list(os.environ):
-        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS") or name.startswith(
+        if name in ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS", "GUNICORN_CMD_ARGS") or name.startswith(
             ("GRANIAN_", "UVICORN_")
         ):
             monkeypatch.delenv(name)

@@ -478,3 +478,14 @@ def test_an_option_django_also_has_reaches_the_program_after_a_double_dash() -> 
     result = run_manage("prodserver", "web", "--dry-run", "--", "--pythonpath=/srv/app", processes=processes)
     assert result.returncode == 0, result.stderr
     assert "--pythonpath=/srv/app" in result.stdout.splitlines()[0].split()
+
+
+@pytest.mark.parametrize("reuse", [True, False])
+def test_reuse_port_keeps_the_address_and_only_skips_the_port_in_use_check(reuse: bool) -> None:
+    loaded = load_backend(
+        parse_process("web", {"BACKEND": GUNICORN, "ARGS": {"bind": "127.0.0.1:8123", "reuse-port": reuse}})
+    )
+    serving = loaded.resolve().serving
+    assert serving is not None
+    assert serving.listen == (("127.0.0.1", 8123),)  # for --healthcheck, W001 and the exports
+    assert loaded.shares_port() is reuse  # type: ignore[attr-defined]

@@ -113,12 +113,14 @@ class GunicornServer(WebServerBackend):
             "graceful-timeout": platform.GRACEFUL_SECONDS,
         }
 
+    def shares_port(self) -> bool:
+        reuse = self.resolve().option("reuse_port")
+        return reuse is not None and reuse.argv() == ["--reuse-port"]
+
     def listen_addresses(self, settings: Mapping[str, Setting]) -> list[tuple[str, int]]:
         from gunicorn.util import parse_address
 
         bind = settings.get("bind")
-        if "reuse_port" in settings:
-            return []
         addresses = (parse_address(str(b)) for b in as_list(bind.value if bind else "127.0.0.1:8000"))
         # A Unix socket comes back as its path, a file descriptor as an int.
         return [(str(host), int(port)) for host, port in filter(_is_tcp, addresses)]

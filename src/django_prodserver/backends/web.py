@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from django_prodserver import platform
 from django_prodserver.application import asgi_target, check_target, target_source, to_target, wsgi_target
-from django_prodserver.args import Setting, is_unset
+from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import StartupError
@@ -71,7 +71,7 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
         if setting.option.dest not in self.combined_listen_options:
             return None
         values = setting.value if isinstance(setting.value, (list, tuple)) else [setting.value]
-        number = str(_as_list(port.value)[0]).rpartition(":")[2]
+        number = str(as_list(port.value)[0]).rpartition(":")[2]
         if not values or not all(isinstance(v, str) and host_only(v) for v in values):
             return None
         combined = [f"{value}:{number}" for value in values]
@@ -205,9 +205,15 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
         port = settings.get("port")
         return [(str(host.value) if host else "127.0.0.1", int(port.value) if port else 8000)]
 
+    def shares_port(self) -> bool:
+        """Whether the server binds with SO_REUSEPORT, so a port in use is no error."""
+        return False
+
     def preflight(self) -> None:
         """Fail with one clear line if a TCP address is taken, before the server half-starts."""
         serving = self.resolve().serving
+        if self.shares_port():
+            return  # SO_REUSEPORT: another server on the same port is what the user asked for
         for host, port in serving.listen if serving else ():
             if port == 0:
                 continue
@@ -232,10 +238,6 @@ def host_only(address: str) -> bool:
     if not text or text.startswith(("unix:", "fd://", "/")):
         return False
     return text.endswith("]") if text.startswith("[") else ":" not in text
-
-
-def _as_list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _count(value: Any) -> int | None:
