@@ -87,13 +87,13 @@ def test_prodserver_web_stops_with_one_line(case: tuple[dict[str, Any], str]) ->
 
 
 def test_a_backend_whose_module_needs_a_missing_package_waits_for_the_deploy_checks() -> None:
-    processes = {"jobs": {"BACKEND": "testproject.needs_missing.NeedsMissing"}}
+    processes = {"jobs": {"BACKEND": "testproject.broken_backend.Server"}}
     plain = run_manage("check", processes=processes)
     assert plain.returncode == 0, plain.stderr
     deploy = run_manage("check", "--deploy", processes=processes)
     assert deploy.returncode == 1
     assert (
-        "?: (prodserver.E003) Process 'jobs': BACKEND 'testproject.needs_missing.NeedsMissing' needs "
-        "the module 'prodserver_test_not_installed', which is not installed here; install it "
+        "?: (prodserver.E003) Process 'jobs': BACKEND 'testproject.broken_backend.Server' needs "
+        "the module 'prodserver_test_missing_dependency', which is not installed here; install it "
         "(--traceback shows what imports it)."
     ) in deploy.stderr.splitlines(), deploy.stderr

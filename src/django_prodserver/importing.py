@@ -22,6 +22,18 @@ def is_missing(exc: ModuleNotFoundError, module: str) -> bool:
     return bool(exc.name) and (module == exc.name or module.startswith(f"{exc.name}."))
 
 
+def require(module: str, *, process: str, backend: str, what: str, extra: str) -> None:
+    """Import ``module``; when it is missing, one line saying which extra installs ``what``."""
+    from django_prodserver.errors import not_installed
+
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if is_missing(exc, module):
+            raise not_installed(process, backend, what, extra) from None
+        raise
+
+
 def import_path(path: str) -> Any:
     """Import ``pkg.mod.attr`` or ``pkg.mod:attr`` (attribute may be dotted after a colon)."""
     if ":" in path:

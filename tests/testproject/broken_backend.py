@@ -1,7 +1,7 @@
-"""A backend module with a bug of its own: it imports something that is not installed.
+"""A backend module that imports a package this machine does not have.
 
-test_errors.py names it as a BACKEND to check that this is reported with its traceback,
-unlike a BACKEND path that simply does not exist.
+test_errors.py names it as a BACKEND: one line naming the missing module, with the
+traceback behind --traceback, unlike a BACKEND path that simply does not exist.
 """
 
 import prodserver_test_missing_dependency  # noqa: F401

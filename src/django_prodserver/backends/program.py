@@ -28,8 +28,8 @@ from django_prodserver.args import (
 from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.backends.layers import merge
-from django_prodserver.errors import OptionError, not_installed
-from django_prodserver.importing import is_missing
+from django_prodserver.errors import OptionError
+from django_prodserver.importing import require
 from django_prodserver.masking import mask_argv, mask_text, mask_value
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
@@ -132,12 +132,7 @@ class ProgramBackend(BaseProcessBackend):
 
     def require_module(self, module: str, what: str) -> None:
         """Import ``module``; when it is missing, say which extra installs ``what``."""
-        try:
-            __import__(module)
-        except ModuleNotFoundError as exc:
-            if is_missing(exc, module):
-                raise not_installed(self.name, type(self).__name__, what, self.extra) from None
-            raise
+        require(module, process=self.name, backend=type(self).__name__, what=what, extra=self.extra)
 
     @property
     def schema(self) -> OptionSchema:

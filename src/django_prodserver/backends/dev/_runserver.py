@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from django_prodserver.args import is_unset, raw_argv
 from django_prodserver.backends.base import BaseServerBackend
-from django_prodserver.errors import OptionError, not_installed
-from django_prodserver.importing import is_missing
+from django_prodserver.errors import OptionError
+from django_prodserver.importing import require
 from django_prodserver.resolved import Resolved, Row
 
 if TYPE_CHECKING:
@@ -43,12 +43,7 @@ class RunserverBackend(BaseServerBackend):
         from django.core.management import load_command_class
 
         for module, what in self.requires:
-            try:
-                __import__(module)
-            except ModuleNotFoundError as exc:
-                if is_missing(exc, module):
-                    raise not_installed(self.name, type(self).__name__, what, self.extra) from None
-                raise
+            require(module, process=self.name, backend=type(self).__name__, what=what, extra=self.extra)
         return load_command_class(self.command_app(), self.program)
 
     def parser(self) -> argparse.ArgumentParser:
