@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO
 
-from django_prodserver import conf, heartbeat
+from django_prodserver import conf
 from django_prodserver.errors import ConfigurationError
 
 
@@ -72,6 +72,8 @@ def supervise(
         env=child_environment(shutdown_timeout=timing.shutdown_timeout),
     )
     # 'prodserver --healthcheck' without a name then checks every long-running process.
+    from django_prodserver import heartbeat
+
     manifest = heartbeat.write_manifest(conf.health(), [p.name for p in processes if not p.oneshot])
     try:
         return loop.run()

@@ -23,7 +23,6 @@ Celery's ``--uid``/``--gid`` does; we set it again right after such a change.
 
 from __future__ import annotations
 
-import ctypes
 import math
 import os
 import signal
@@ -57,6 +56,8 @@ def prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
+        import ctypes  # only under the supervisor: a process started alone never needs it
+
         function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf, heartbeat, kinds, wiring
+from django_prodserver import conf, kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
@@ -162,6 +162,7 @@ class Command(BaseCommand):
 
     def _healthcheck(self, names: list[str], overrides: list[str], *, ready: bool) -> None:
         """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
+        from django_prodserver import heartbeat
         from django_prodserver.healthcheck import check
 
         chosen = names or heartbeat.supervised(conf.health()) or kinds.first(self.process_kind)[:1]
@@ -195,6 +196,8 @@ class Command(BaseCommand):
         for option, origin, source in backend.describe():
             self.stdout.write(f"  {option:<40} {source:<12} {origin}")
         serving = backend.resolve().serving
+        from django_prodserver import heartbeat, wiring
+
         if serving and serving.app.startswith(f"{wiring.GATEWAY}:"):
             probes = wiring.describe(wiring.routes(), backend.resolve().program)
             self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
