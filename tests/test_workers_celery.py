@@ -115,19 +115,24 @@ def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_
         wait_for_file(Path(f"{done}.started"), again)
 
 
+def stops_warm_and_finishes_the_task(child: Child, broker: str, queue: str, done: Path) -> None:
+    """SIGTERM to the main process while a task runs: a warm shutdown that lets it finish."""
+    run_held_task(child, broker, queue, done)
+    child.send(signal.SIGTERM)
+    # Still running once the worker has begun its shutdown; only then is it let go.
+    child.wait_for_line("worker: Warm shutdown (MainProcess)")
+    release(done)
+    assert child.wait() == 0, child.output
+    assert done.exists(), child.output
+
+
 @pytest.mark.lowest_workers
 def test_warm_shutdown_waits_for_the_task(queue: str, tmp_path: Path) -> None:
     # SHUTDOWN 'warm' is Celery's own default: SIGTERM to the main process waits for running
     # tasks however long they take, then the worker exits 0 at once.
     done = tmp_path / "done"
     with start_worker(BROKER_URL, queue, SHUTDOWN="warm") as child:
-        run_held_task(child, BROKER_URL, queue, done)
-        child.send(signal.SIGTERM)
-        child.wait_for_line("worker: Warm shutdown (MainProcess)")
-        release(done)
-        assert child.wait() == 0, child.output
-        assert done.exists(), child.output
-        assert "worker: Warm shutdown (MainProcess)" in child.output
+        stops_warm_and_finishes_the_task(child, BROKER_URL, queue, done)
         assert "Soft Shutdown" not in child.output
 
 
@@ -237,13 +242,7 @@ def test_an_older_celery_stops_warm_by_default_and_says_so(queue: str, tmp_path:
     # main process stops the worker warm, and the task in progress still finishes.
     done = tmp_path / "done"
     with start_worker(REDIS_URL, queue) as child:
-        run_held_task(child, REDIS_URL, queue, done)
-        child.send(signal.SIGTERM)
-        child.wait_for_line("worker: Warm shutdown (MainProcess)")
-        release(done)
-        assert child.wait() == 0, child.output
-        assert done.exists(), child.output
-        assert "worker: Warm shutdown (MainProcess)" in child.output
+        stops_warm_and_finishes_the_task(child, REDIS_URL, queue, done)
     import celery
 
     assert (
