@@ -47,6 +47,21 @@ class Cores:
         return cls({available[0]}, {available[1]})
 
 
+def compile_sources(*packages: Path) -> None:
+    """Write the bytecode of django-prodserver and the bench project, as ``pip install`` does.
+
+    A shell with ``PYTHONDONTWRITEBYTECODE=1`` (CI's, this machine's) otherwise makes every start
+    of a checkout compile the whole package from source, about a tenth of a start, which an
+    installed django-prodserver never pays and the CLI side (site-packages) never pays either.
+    """
+    import compileall
+
+    import django_prodserver
+
+    for path in (Path(django_prodserver.__file__).parent, HERE / "benchproject", *packages):
+        compileall.compile_dir(path, quiet=1)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -14,6 +14,7 @@ median of each side and the median of the per-round ratios (current ÷ base).
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import signal
 import socket
@@ -86,6 +87,9 @@ def main() -> None:
         subprocess.run(["git", "worktree", "add", "--detach", str(base), options.base], cwd=ROOT, check=True)
         try:
             sides = {"current": ROOT / "src", options.base: base / "src"}
+            for src in sides.values():
+                # Both as installed: with PYTHONDONTWRITEBYTECODE=1 a checkout recompiles every start.
+                compileall.compile_dir(src, quiet=1)
             times: dict[str, list[float]] = {name: [] for name in sides}
             for round_ in range(options.rounds):
                 order = list(sides) if round_ % 2 == 0 else list(reversed(sides))

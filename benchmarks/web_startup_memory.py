@@ -115,6 +115,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
     options = parser.parse_args()
+    common.compile_sources()
     cores = common.Cores.pick()
     print(common.machine(), flush=True)
     if cores.client is not None:

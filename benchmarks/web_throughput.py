@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
     options = parser.parse_args()
+    common.compile_sources()
     options.cores = common.Cores.pick()
     selected = chosen(options.backends)
     if options.access_log:

@@ -9,7 +9,9 @@ gunicorn resolves it (``gunicorn.util.load_class``), so a project's own subclass
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import functools
 import io
 from collections.abc import Sequence
 
@@ -32,15 +34,26 @@ class WorkerClassError(LookupError):
     """The worker class does not load; ``str()`` is one line saying why and what to do."""
 
 
+@functools.cache
+def gunicorn_parser() -> argparse.ArgumentParser:
+    """Gunicorn's own argument parser, built once per process.
+
+    Building it (a hundred-odd options) costs milliseconds at every start; parsing leaves it
+    unchanged, so the schema, the validation and GUNICORN_CMD_ARGS share one.
+    """
+    from gunicorn.config import Config
+
+    parser: argparse.ArgumentParser = Config(prog="gunicorn").parser()
+    return parser
+
+
 def parsed_options(args: Sequence[str]) -> dict[str, str]:
     """The options gunicorn's own parser reads from ``args`` (dest → value; empty if malformed)."""
     if not args:
         return {}  # building gunicorn's parser costs several milliseconds at every start
-    from gunicorn.config import Config
-
     try:
         with contextlib.redirect_stderr(io.StringIO()):
-            namespace, _ = Config(prog="gunicorn").parser().parse_known_args(list(args))
+            namespace, _ = gunicorn_parser().parse_known_args(list(args))
     except SystemExit:  # malformed: the validation reports it
         return {}
     return {

@@ -12,6 +12,7 @@ from django_prodserver import platform
 from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends._gunicorn_workers import (
     WorkerClassError,
+    gunicorn_parser,
     is_asgi_worker,
     load_worker_class,
     parsed_options,
@@ -35,9 +36,7 @@ class GunicornServer(WebServerBackend):
     detaching_options = frozenset({"daemon"})
 
     def load_schema(self) -> OptionSchema:
-        from gunicorn.config import Config
-
-        return from_argparse("gunicorn", Config(prog="gunicorn").parser(), skip={"args"})
+        return from_argparse("gunicorn", gunicorn_parser(), skip={"args"})
 
     # ----- the worker class decides the application (see _gunicorn_workers) ------------------
 
@@ -128,9 +127,9 @@ class GunicornServer(WebServerBackend):
     def parse(self, argv: list[str]) -> None:
         from gunicorn.config import Config
 
-        cfg = Config(prog="gunicorn")
         with argparse_rejection("gunicorn"):
-            namespace = cfg.parser().parse_args(argv)
+            namespace = gunicorn_parser().parse_args(argv)
+        cfg = Config(prog="gunicorn")
         try:
             for key, value in vars(namespace).items():
                 if value is not None and key != "args":

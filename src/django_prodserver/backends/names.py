@@ -9,7 +9,6 @@ name in one word. Either way the name stands for one dotted path, which ``--list
 from __future__ import annotations
 
 import difflib
-from importlib.metadata import entry_points
 
 GROUP = "django_prodserver.backends"
 
@@ -44,7 +43,13 @@ def is_name(backend: str) -> bool:
 
 
 def plugins() -> dict[str, str]:
-    """Entry points of the ``django_prodserver.backends`` group: name → ``module:Class``."""
+    """Entry points of the ``django_prodserver.backends`` group: name → ``module:Class``.
+
+    Read only when a name is not one of ours: importing ``importlib.metadata`` and scanning
+    every installed distribution costs a start more than the rest of this module.
+    """
+    from importlib.metadata import entry_points
+
     return {ep.name: ep.value for ep in entry_points(group=GROUP) if ep.name not in BUILTIN}
 
 
@@ -54,7 +59,7 @@ def known() -> dict[str, str]:
 
 def path_of(name: str) -> str | None:
     """The dotted path a short name stands for; None when no backend has that name."""
-    return known().get(name)
+    return BUILTIN.get(name) or plugins().get(name)
 
 
 def suggest(name: str) -> list[str]:
@@ -64,6 +69,8 @@ def suggest(name: str) -> list[str]:
 def name_of(path: str) -> str | None:
     """The short name of a dotted path, for showing both spellings."""
     wanted = path.replace(":", ".")
+    if wanted.startswith(f"{_B}."):  # ours: no need to read every distribution's entry points
+        return next((name for name, target in BUILTIN.items() if target == wanted), None)
     return next((name for name, target in known().items() if target.replace(":", ".") == wanted), None)
 
 
