@@ -37,10 +37,13 @@ def export_example(*args: str, **extra: str) -> subprocess.CompletedProcess[str]
 
 
 def export_testproject(
-    processes: Mapping[str, Any], *args: str, settings: Mapping[str, Any] | None = None
+    processes: Mapping[str, Any],
+    *args: str,
+    settings: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``manage.py prodserver --export …`` in the test project with these processes."""
-    return run_manage("prodserver", "--export", *args, processes=processes, settings=settings)
+    return run_manage("prodserver", "--export", *args, processes=processes, settings=settings, env=env)
 
 
 def golden(fmt: str, name: str) -> str:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+import yaml
+
 from export_support import export_example, export_testproject, golden, read_tree
+from in_process import configured
+from worker_support import CELERY_APP
 
 GUNICORN = "django_prodserver.backends.gunicorn.GunicornServer"
 PROCESSES = {"web": {"BACKEND": GUNICORN, "ARGS": {"bind": "0.0.0.0:8000"}}}
@@ -119,3 +124,82 @@ def test_a_process_the_checks_reject_is_not_exported(tmp_path: Path) -> None:
         "CommandError: Process 'web': ARGS key 'backlg' is not a gunicorn option; did you mean 'backlog'?\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.usefixtures("django_project")
+def test_the_stop_timeout_covers_each_process_own_graceful_budget_and_drain() -> None:
+    """What ARGS (or the worker's shutdown) give work in flight, not a budget assumed for all."""
+    from django_prodserver.export.facts import project
+
+    processes = {
+        "gunicorn": {"BACKEND": "gunicorn", "ARGS": {"graceful-timeout": 60}, "DRAIN": 10},
+        "uvicorn": {"BACKEND": "uvicorn", "ARGS": {"timeout-graceful-shutdown": "40"}},
+        "hypercorn": {"BACKEND": "hypercorn", "ARGS": {"graceful-timeout": 50}},
+        "granian": {"BACKEND": "granian-asgi", "ARGS": {"workers-kill-timeout": 45}},
+        "waitress": {"BACKEND": "waitress"},
+        "soft": {"BACKEND": "celery-worker", "APP": CELERY_APP},
+        "warm": {"BACKEND": "celery-worker", "APP": CELERY_APP, "SHUTDOWN": "warm"},
+    }
+    with configured(processes):
+        facts = {p.name: p for p in project().processes}
+    assert {name: (p.graceful_seconds, p.stop_seconds) for name, p in facts.items()} == {
+        "gunicorn": (60, 75),  # 10 s drain + 60 s + 5 s margin
+        "uvicorn": (40, 45),
+        "hypercorn": (50, 55),
+        "granian": (45, 50),
+        "waitress": (25, 30),  # prodserver stops waitress itself, within 25 s
+        "soft": (20, 25),  # SHUTDOWN 'soft': worker_soft_shutdown_timeout 20 s
+        "warm": (25, 30),  # running tasks take however long: nothing to read, the default
+    }
+    assert facts["gunicorn"].provenance[1] == (
+        "  stop signal SIGTERM (the default); SIGKILL after 75 s = 10 s drain + 60 s graceful "
+        "(ARGS['graceful-timeout']) + 5 s margin"
+    )
+    assert facts["warm"].provenance[1] == (
+        "  stop signal SIGTERM (the default); SIGKILL after 30 s = 25 s graceful (prodserver's default "
+        "graceful budget: celery worker sets no bound prodserver reads) + 5 s margin"
+    )
+
+
+def test_the_graceful_timeout_in_args_reaches_the_platform_files(tmp_path: Path) -> None:
+    processes = {"web": {"BACKEND": "gunicorn", "ARGS": {"graceful-timeout": 60}}}
+    result = export_testproject(processes, "compose")
+    assert result.returncode == 0, result.stderr
+    assert yaml.safe_load(result.stdout)["services"]["web"]["stop_grace_period"] == "65s"
+    out = tmp_path / "k8s"
+    assert export_testproject(processes, "kubernetes", "--output", str(out)).returncode == 0
+    deployment = next(yaml.safe_load_all((out / "web.yaml").read_text()))
+    assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 70  # + 5 s preStop
+
+
+def test_this_shells_platform_variables_do_not_reach_the_files() -> None:
+    """The files are for another machine: the same settings export the same bytes."""
+    processes = {"web": {"BACKEND": "gunicorn"}, "api": {"BACKEND": "uvicorn", "ARGS": {"host": "0.0.0.0"}}}
+    plain = export_testproject(processes, "compose")
+    assert plain.returncode == 0, plain.stderr
+    shell = export_testproject(processes, "compose", env={"PORT": "1234", "WEB_CONCURRENCY": "3"})
+    assert (shell.returncode, shell.stderr, shell.stdout) == (0, "", plain.stdout)
+    services = yaml.safe_load(plain.stdout)["services"]
+    # ARGS leave the port to PORT, which the file sets: the container binds 0.0.0.0 there.
+    assert [services[name]["ports"] for name in ("web", "api")] == [["8000:8000"], ["8000:8000"]]
+    assert "loopback" not in plain.stdout
+
+
+@pytest.mark.usefixtures("django_project")
+def test_the_role_is_the_backends_kind_even_without_an_address() -> None:
+    """Flower answers HTTP (a server) though prodserver knows no address it serves the probes on."""
+    from django_prodserver.export import render
+    from django_prodserver.export.facts import project
+
+    processes = {
+        "flower": {"BACKEND": "celery-flower", "APP": CELERY_APP},
+        "beat": {"BACKEND": "celery-beat", "APP": CELERY_APP},
+    }
+    with configured(processes):
+        facts = project().processes
+        blueprint = yaml.safe_load(render("render")["render.yaml"])
+    assert [(p.name, p.role, p.port) for p in facts] == [("flower", "web", None), ("beat", "worker", None)]
+    assert [(s["name"], s["type"], "healthCheckPath" in s) for s in blueprint["services"]] == [
+        ("flower", "web", False),
+        ("beat", "worker", False),
+    ]

@@ -46,9 +46,13 @@ def test_services_pre_deploy_command_and_health_check() -> None:
 
 def test_a_stop_signal_render_cannot_send_is_said_and_the_delay_is_capped() -> None:
     processes = {
-        "web": {"BACKEND": "django_prodserver.backends.uvicorn.UvicornServer", "STOP_SIGNAL": "SIGINT"},
+        "web": {
+            "BACKEND": "django_prodserver.backends.uvicorn.UvicornServer",
+            "ARGS": {"timeout-graceful-shutdown": 600},
+            "STOP_SIGNAL": "SIGINT",
+        },
     }
-    settings = {"PRODSERVER_SUPERVISOR": {"SHUTDOWN_TIMEOUT": 600}, "STATIC_ROOT": "/srv/static"}
+    settings = {"STATIC_ROOT": "/srv/static"}
     result = export_testproject(processes, "render", settings=settings)
     assert result.returncode == 0, result.stderr
     assert "# web: Render stops instances with SIGTERM, not SIGINT\n" in result.stdout

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 
 from django_prodserver.backends import names
@@ -74,7 +74,13 @@ def reusing_backends() -> Iterator[None]:
         _reused.reset(token)
 
 
-def load_backend(process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseProcessBackend:
+def load_backend(
+    process: ProcessConfig, overrides: Sequence[str] = (), environ: Mapping[str, str] | None = None
+) -> BaseProcessBackend:
+    """The backend for ``process``; ``environ``: resolve it for another machine (an export)
+    than this one, a backend that is then not this run's and so not shared."""
+    if environ is not None:
+        return backend_class(process).from_config(process, overrides, environ)
     cache = _reused.get()
     key = (process.name, tuple(overrides))
     if cache is not None and key in cache:

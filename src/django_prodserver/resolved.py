@@ -70,6 +70,13 @@ class Resolved:
     notes: tuple[str, ...] = ()
     #: Seconds the server keeps serving after SIGTERM while readiness fails (``DRAIN``); 0: off.
     drain: float = 0.0
+    #: Seconds the program gives work in flight after the stop signal (after the drain) before
+    #: it stops anyway: the resolved value of the option that bounds it (gunicorn's
+    #: ``graceful-timeout``, …) or the backend's own fixed budget. None when nothing bounds it
+    #: or prodserver cannot read the bound (the program's config file, ARGS as a string).
+    graceful_seconds: float | None = None
+    #: Where ``graceful_seconds`` comes from (``ARGS['graceful-timeout']``), for the exports.
+    graceful_origin: str = ""
 
     def option(self, dest: str | None) -> Setting | None:
         """The final setting of one option, or None when nothing sets it."""

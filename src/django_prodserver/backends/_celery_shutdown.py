@@ -167,6 +167,14 @@ class Shutdown:
             f"(worker_soft_shutdown_timeout), then unfinished ones {then}."
         ]
 
+    def budget(self) -> tuple[float | None, str]:
+        """Seconds running tasks get after SIGTERM, and from where; None when warm (unbounded)."""
+        if self.mode == "warm":
+            return None, ""
+        if self.app_timeout:
+            return self.soft_timeout, "the app's worker_soft_shutdown_timeout"
+        return self.soft_timeout, f"SHUTDOWN {self.mode!r} (worker_soft_shutdown_timeout)"
+
     def environment_prefix(self) -> list[str]:
         return ["env", f"{REMAP}={self.remap}"] if self.remap else []
 

@@ -15,6 +15,7 @@ machine right now: a port taken, a broker down), ``notes()``, then ``start_serve
 from __future__ import annotations
 
 import inspect
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -50,10 +51,18 @@ class BaseProcessBackend:
         self.process: ProcessConfig | None = None
         #: Options given after the process name on the command line.
         self.overrides: list[str] = []
+        #: Where the platform contract (``PORT``, ``WEB_CONCURRENCY``, …) is read: this
+        #: process' environment, or for an export the one of the machine it is for.
+        self.environ: Mapping[str, str] = os.environ
         self._resolved: Resolved | None = None
 
     @classmethod
-    def from_config(cls, process: ProcessConfig, overrides: Sequence[str] = ()) -> BaseProcessBackend:
+    def from_config(
+        cls,
+        process: ProcessConfig,
+        overrides: Sequence[str] = (),
+        environ: Mapping[str, str] | None = None,
+    ) -> BaseProcessBackend:
         if overrides and not cls.accepts_extra_args:
             # Dropping them silently would start something other than what was asked for.
             raise OptionError(
@@ -63,6 +72,8 @@ class BaseProcessBackend:
         backend = cls(**process.raw)
         backend.process = process
         backend.overrides = list(overrides)
+        if environ is not None:
+            backend.environ = environ
         return backend
 
     @property

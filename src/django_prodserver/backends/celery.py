@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.application import to_target
+from django_prodserver.args import Setting
 from django_prodserver.backends._celery_shutdown import Shutdown
 from django_prodserver.backends._parsers import ParserRejected, click_rejection
 from django_prodserver.backends.base import BaseServerBackend
@@ -202,6 +203,10 @@ class CeleryWorker(_CeleryBackend):
 
     def explain(self, resolved: Resolved) -> list[str]:
         return self.shutdown.notes()
+
+    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
+        # Warm: running tasks take however long they take.
+        return self.shutdown.budget()
 
     def equivalent_command(self, argv: Sequence[str]) -> list[str]:
         return [*self.shutdown.environment_prefix(), *super().equivalent_command(argv)]

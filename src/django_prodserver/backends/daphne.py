@@ -9,7 +9,6 @@ and only then lets daphne cancel what is left.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -107,6 +106,10 @@ class DaphneServer(WebServerBackend):
     def load_schema(self) -> OptionSchema:
         return from_argparse("daphne", _cli().parser)
 
+    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
+        # Daphne has no option for it: the stop is ours (graceful_server).
+        return self.graceful_timeout, "prodserver's daphne backend"
+
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         return {"bind": "0.0.0.0", "port": port}
 
@@ -122,13 +125,13 @@ class DaphneServer(WebServerBackend):
         notes = [
             n for n in super().explain(resolved) if not n.startswith(f"{self.name}: FORWARDED_ALLOW_IPS")
         ]
-        concurrency = platform.env_concurrency(os.environ)
+        concurrency = platform.env_concurrency(self.environ)
         if concurrency:
             notes.append(
                 f"{self.name}: WEB_CONCURRENCY={concurrency} is ignored: daphne serves from one "
                 "process; run several processes behind a balancer to use more CPUs."
             )
-        forwarded = platform.env_forwarded(os.environ)
+        forwarded = platform.env_forwarded(self.environ)
         if forwarded and forwarded != "*":
             notes.append(
                 f"{self.name}: FORWARDED_ALLOW_IPS={forwarded!r} is ignored: daphne trusts proxy "

@@ -24,6 +24,7 @@ class _GranianServer(WebServerBackend):
     extra = "granian"
     option_groups = (frozenset({"host", "port", "uds"}),)
     tls_option = "ssl-certificate"
+    graceful_option = "workers-kill-timeout"
     aliases = {
         "address": "host",
         "log-access": "access-log",

@@ -34,6 +34,7 @@ class GunicornServer(WebServerBackend):
     option_groups = (frozenset({"bind"}),)
     combined_listen_options = frozenset({"bind"})
     detaching_options = frozenset({"daemon"})
+    graceful_option = "graceful-timeout"
 
     def load_schema(self) -> OptionSchema:
         return from_argparse("gunicorn", gunicorn_parser(), skip={"args"})

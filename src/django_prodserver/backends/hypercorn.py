@@ -129,6 +129,7 @@ class HypercornServer(WebServerBackend):
     tls_option = "certfile"
     option_groups = (frozenset({"binds"}),)
     combined_listen_options = frozenset({"binds"})
+    graceful_option = "graceful-timeout"
 
     def load_schema(self) -> OptionSchema:
         return from_argparse("hypercorn", hypercorn_parser())

@@ -10,7 +10,6 @@ parser over the resolved argv.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
@@ -65,6 +64,10 @@ class ProgramBackend(BaseProcessBackend):
     detaching_options: ClassVar[frozenset[str]] = frozenset()
     #: Their short spellings, which only raw ARGS (a string or list) can use (uWSGI's ``-d``).
     detaching_short_flags: ClassVar[frozenset[str]] = frozenset()
+    #: The option that bounds the stop: seconds work in flight gets after the stop signal
+    #: (gunicorn's ``graceful-timeout``). Its resolved value is ``Resolved.graceful_seconds``,
+    #: which the exports wait for before SIGKILL; None when no option bounds it.
+    graceful_option: ClassVar[str | None] = None
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -109,6 +112,22 @@ class ProgramBackend(BaseProcessBackend):
         ``setting`` names a host without a port in an option that takes both (gunicorn's
         ``bind: "0.0.0.0"``); None when the user's value has a port of its own."""
         return None
+
+    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
+        """Seconds the program gives work in flight after the stop signal, and where that is set.
+
+        The resolved value of ``graceful_option``; (None, "") when nothing prodserver can read
+        sets it (a config file, ARGS as a string) or it says "no bound".
+        """
+        key = self.graceful_option
+        lookup = resolve_key(self.schema, self.aliases, key) if key else None
+        setting = options.get(lookup.option.dest) if lookup else None
+        if setting is None or is_unset(setting.value):
+            return None, ""
+        try:
+            return float(setting.value), setting.origin
+        except (TypeError, ValueError):
+            return None, ""  # not a number: the program's own parser reports it
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
         """Map a documented spelling onto today's option when a plain alias is not enough."""
@@ -230,7 +249,7 @@ class ProgramBackend(BaseProcessBackend):
         raw = self._raw_args()
         # First, before anything imports the program: gunicorn reads WEB_CONCURRENCY with
         # int() while its config module loads, so a malformed value must be reported by us.
-        environment = self.environment(os.environ) if raw is None else {}
+        environment = self.environment(self.environ) if raw is None else {}
         # Resolving reads the program's own parser: a missing program is one line, never the
         # ModuleNotFoundError of whichever helper imports it first.
         self.ensure_installed()
@@ -246,6 +265,7 @@ class ProgramBackend(BaseProcessBackend):
             argv = [*(a for s in fixed for a in s.argv()), *raw, *(a for s in command_line for a in s.argv())]
         argv += self.positional()
         options = {s.option.dest: s for s in settings}
+        graceful, graceful_origin = self.graceful(options)
         resolved = Resolved(
             name=self.name,
             program=self.program,
@@ -255,6 +275,8 @@ class ProgramBackend(BaseProcessBackend):
             options=options,
             config_file=config,
             serving=self.serving(options),
+            graceful_seconds=graceful,
+            graceful_origin=graceful_origin,
         )
         return replace(resolved, rows=tuple(self.rows(resolved)), notes=tuple(self.explain(resolved)))
 

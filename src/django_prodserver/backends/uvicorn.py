@@ -22,6 +22,7 @@ class UvicornServer(WebServerBackend):
     forwarded_option = "forwarded-allow-ips"
     tls_option = "ssl-certfile"
     option_groups = (frozenset({"host", "port", "uds", "fd"}),)
+    graceful_option = "timeout-graceful-shutdown"
 
     def load_schema(self) -> OptionSchema:
         from uvicorn.main import main

@@ -8,7 +8,7 @@ import signal
 import time
 from collections.abc import Mapping
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 from django_prodserver import platform
 from django_prodserver.args import Setting, as_list, is_unset
@@ -76,6 +76,12 @@ class WaitressServer(WebServerBackend):
         # then adds nothing.
         frozenset({"trusted_proxy", "trusted_proxy_headers", "trusted_proxy_count"}),
     )
+    #: Seconds SIGTERM waits for requests in flight (waitress' own: 5 s): within Kubernetes' 30 s.
+    graceful_timeout: ClassVar[float] = platform.GRACEFUL_SECONDS
+
+    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
+        # Waitress has no option for it: the stop is ours (graceful_dispatcher).
+        return self.graceful_timeout, "prodserver's waitress backend"
 
     def load_schema(self) -> OptionSchema:
         return _waitress_schema(self.program)
@@ -155,7 +161,7 @@ class WaitressServer(WebServerBackend):
         from waitress.runner import run
 
         def serve_gracefully(app: Any, **kw: Any) -> None:
-            dispatcher = graceful_dispatcher(platform.GRACEFUL_SECONDS)
+            dispatcher = graceful_dispatcher(self.graceful_timeout)
             # create_server() starts the pool itself only when it makes the dispatcher.
             dispatcher.set_thread_count(Adjustments(**kw).threads)
             serve(app, _dispatcher=dispatcher, **kw)

@@ -151,7 +151,7 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
                 f"{self.name}: {self.program} reads {resolved.config_file}: prodserver adds no defaults "
                 "and no PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it."
             )
-        if platform.env_forwarded(os.environ) and not self.forwarded_option:
+        if platform.env_forwarded(self.environ) and not self.forwarded_option:
             notes.append(
                 f"{self.name}: FORWARDED_ALLOW_IPS is ignored: {self.program} cannot take the client "
                 "address or scheme from proxy headers."

@@ -2,12 +2,13 @@
 
 Each format module only lays these facts out in its platform's syntax; none of them reads a
 setting or resolves a backend. The stop signal, restart policy and one-shot flag come from the
-process' :class:`~django_prodserver.conf.ProcessConfig`, the kind and the port from the
-backend's resolved value, the probe paths and the worker checks' timings from
-``PRODSERVER_HEALTH``, and the graceful budget from :mod:`django_prodserver.platform`. Values
-of ARGS and of the environment are never copied: every generated command is ``python
-manage.py prodserver NAME``, so the setting stays the one source of truth and nothing secret
-ends up in a file that gets committed.
+process' :class:`~django_prodserver.conf.ProcessConfig`; the kind, the port, the drain and the
+graceful budget from the backend's resolved value; the probe paths and the worker checks'
+timings from ``PRODSERVER_HEALTH``. The files are for another machine, so the backends
+resolve with the platform contract as the files set it (:func:`platform.exported`), never
+this shell's ``PORT``. Values of ARGS and of the environment are never copied: every
+generated command is ``python manage.py prodserver NAME``, so the setting stays the one
+source of truth and nothing secret ends up in a file that gets committed.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from pathlib import Path
 from typing import Literal
 
 from django_prodserver import conf, platform
+from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf import ProcessConfig, RestartPolicy
 from django_prodserver.loading import load_backend
+from django_prodserver.resolved import Resolved
 
 Role = Literal["web", "worker"]
 
@@ -162,31 +165,35 @@ class Project:
 
 
 def graceful_budget() -> tuple[int, str]:
-    """The longest a prodserver stop takes: the backends' budget, or the supervisor's if longer."""
+    """The longest a prodserver stop takes: the backends' default budget, or the supervisor's
+    if longer. For several processes under one supervisor, and for a process whose own budget
+    prodserver cannot read."""
     shutdown = conf.supervisor().shutdown_timeout
     if shutdown > platform.GRACEFUL_SECONDS:
         return math.ceil(shutdown), "PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT']"
-    return platform.GRACEFUL_SECONDS, "every backend's graceful budget"
+    return platform.GRACEFUL_SECONDS, "prodserver's default graceful budget"
 
 
-def drain_seconds(process: ProcessConfig) -> int:
-    """The process' drain delay (``DRAIN``), in whole seconds."""
-    return math.ceil(process.drain)
+def process_budget(resolved: Resolved) -> tuple[int, str]:
+    """What the process gives work in flight after the stop signal, in whole seconds, and why."""
+    if resolved.graceful_seconds is not None:
+        return math.ceil(resolved.graceful_seconds), resolved.graceful_origin
+    budget, why = graceful_budget()
+    return budget, f"{why}: {resolved.program} sets no bound prodserver reads"
 
 
-def process_facts(process: ProcessConfig) -> ProcessFacts:
-    backend = load_backend(process)
+def process_facts(process: ProcessConfig, backend: BaseProcessBackend) -> ProcessFacts:
     resolved = backend.resolve()
     listen = resolved.serving.listen if resolved.serving else ()
-    budget, budget_why = graceful_budget()
+    budget, budget_why = process_budget(resolved)
     facts = ProcessFacts(
         name=process.name,
-        role="web" if resolved.serving is not None else "worker",
+        role="web" if resolved.kind == "server" else "worker",
         program=resolved.program,
         argv=(*MANAGE, process.name),
         stop_signal=process.stop_signal.name,
         graceful_seconds=budget,
-        drain_seconds=drain_seconds(process),
+        drain_seconds=math.ceil(resolved.drain),
         restart=process.restart,
         port=listen[0][1] if listen else None,
         tls=bool(resolved.serving and resolved.serving.tls),
@@ -208,7 +215,8 @@ def _provenance(process: ProcessConfig, facts: ProcessFacts, budget_why: str) ->
         f"  restart {facts.restart} (RESTART)",
     ]
     if facts.port is not None:
-        lines.append(f"  port {facts.port} (what 'prodserver {facts.name} --dry-run' binds)")
+        dry_run = f"PORT={platform.EXPORT_PORT} prodserver {facts.name} --dry-run"
+        lines.append(f"  port {facts.port} (what '{dry_run}' binds)")
     if facts.loopback:
         lines.append(
             "  NOTE: it binds only the loopback interface, which a container's published port or a "
@@ -234,12 +242,14 @@ def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
 def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     """The facts for the named processes (every configured one when none is named)."""
     processes = [conf.get_process(name) for name in dict.fromkeys(names)] if names else conf.all_processes()
-    for process in processes:
+    environ = platform.exported(os.environ)
+    backends = {p.name: load_backend(p, environ=environ) for p in processes}
+    for backend in backends.values():
         # A file that starts a process which cannot start helps nobody: refuse what --check would.
-        load_backend(process).validate()
+        backend.validate()
     health = conf.health()
     return Project(
-        processes=tuple(process_facts(p) for p in processes if not p.oneshot),
+        processes=tuple(process_facts(p, backends[p.name]) for p in processes if not p.oneshot),
         release=release_step([p for p in processes if p.oneshot]),
         collectstatic=collects_static(),
         liveness_path=health.liveness_path,

@@ -32,7 +32,8 @@ def _service(project: Project, process: ProcessFacts, release: bool) -> dict[str
     }
     if release and project.release:
         service["preDeployCommand"] = shlex.join(project.release.argv)
-    if process.role == "web":
+    if process.role == "web" and process.port is not None:
+        # Only where prodserver's gateway serves the probe paths (not Flower, say).
         service["healthCheckPath"] = project.liveness_path
     service["maxShutdownDelaySeconds"] = min(MAX_SHUTDOWN_DELAY, process.stop_seconds)
     return service
