@@ -4,7 +4,7 @@ prodserver vs the server's own CLI with the same ARGS, per web backend.
 Run by hand, never in the test suite:
 
     .venv/bin/python benchmarks/web_startup_memory.py [--backends ...|all] [--workers 4]
-        [--pairs 3] [--json FILE] [--plot]
+        [--pairs 3] [--skip-checks] [--json FILE] [--plot]
 
 Start-up is the time from spawning the command to the first 200 on ``/``. Memory: the
 benchmark project's ``/gc`` view runs ``gc.collect()`` and answers with its PID; we ask on
@@ -70,14 +70,17 @@ def one_side(argv: list[str], environ: dict[str, str], workers: int, cores: comm
     }
 
 
-def compare(side: Side, workers: int, pairs: int, cores: common.Cores) -> dict[str, Any]:
+def compare(side: Side, workers: int, pairs: int, cores: common.Cores, extra: list[str]) -> dict[str, Any]:
     runs: dict[str, list[dict[str, float]]] = {"prodserver": [], "CLI": []}
     count = workers if side.forks_workers else 1
     for index in range(pairs):
         port = common.free_port()
         ours = {**common.env(side.processes(port, workers)), "BENCH_PORT": str(port)}
         cli = {**common.env(), "BENCH_PORT": str(port)}
-        commands = [("prodserver", side.prodserver_argv(), ours), ("CLI", side.cli_argv(port, workers), cli)]
+        commands = [
+            ("prodserver", [*side.prodserver_argv(), *extra], ours),
+            ("CLI", side.cli_argv(port, workers), cli),
+        ]
         for label, argv, environ in commands if index % 2 == 0 else reversed(commands):
             runs[label].append(one_side(argv, environ, count, cores))
     row: dict[str, Any] = {"sides": ["prodserver", "CLI"], "workers": count, "runs": runs}
@@ -112,9 +115,13 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(DEFAULT), help="comma-separated, or 'all'")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument(
+        "--skip-checks", action="store_true", help="start prodserver with --skip-checks (no system checks)"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
     options = parser.parse_args()
+    extra = ["--skip-checks"] if options.skip_checks else []
     common.compile_sources()
     cores = common.Cores.pick()
     print(common.machine(), flush=True)
@@ -123,12 +130,13 @@ def main() -> None:
     selected = chosen(options.backends)
     results = {}
     for side in selected:
-        results[side.name] = compare(side, options.workers, options.pairs, cores)
+        results[side.name] = compare(side, options.workers, options.pairs, cores, extra)
         report(side.name, results[side.name])
     payload = {
         "machine": common.machine(),
         "versions": common.versions("django", "django-prodserver", *{s.program for s in selected}),
         "workers": options.workers,
+        "skip_checks": options.skip_checks,
         "results": results,
     }
     if options.json:
