@@ -239,6 +239,57 @@ def test_only_the_named_processes_are_checked() -> None:
     assert ids(processes) == ["prodserver.E004"]
 
 
+class OwnKeysServer(GunicornServer):
+    """A project's own subclass of a built-in backend, which may read keys of its own."""
+
+
+@pytest.mark.parametrize(
+    "backend", [GUNICORN.path, "gunicorn", "django_prodserver.backends.servers.gunicorn:GunicornServer"]
+)
+def test_a_misspelt_key_of_a_builtin_backend_is_w007_naming_the_key_meant(backend: str) -> None:
+    messages = run(web(backend, DRIAN=10))
+    assert [(m.id, m.level, m.msg, m.hint) for m in messages] == [
+        (
+            "prodserver.W007",
+            django_checks.WARNING,
+            "Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'DRIAN'; did you mean 'DRAIN'?",
+            checks.W007.hint,
+        )
+    ]
+
+
+def test_an_unknown_key_in_lower_case_or_unlike_any_key_lists_what_is_known() -> None:
+    assert [m.msg for m in run(web(restart="never", FROBNICATE=1, ARGS={"workers": 2}))] == [
+        "Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'restart'; did you mean 'RESTART'?",
+        "Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'FROBNICATE'; use 'APP', 'ARGS', "
+        "'BACKEND', 'DRAIN', 'ONESHOT', 'RESTART', 'SHUTDOWN', 'STOP_SIGNAL', 'WARMUP'.",
+    ]
+
+
+@pytest.mark.parametrize("backend", [f"{__name__}.PlainServer", f"{__name__}.OwnKeysServer"])
+def test_a_custom_backend_may_read_keys_of_its_own(backend: str) -> None:
+    # 2.x and 3.x backends are constructed with the whole entry: WORKERS may be theirs.
+    assert ids(web(backend, WORKERS=4)) == []
+
+
+def test_unknown_keys_are_checked_only_for_the_processes_in_scope() -> None:
+    processes = {**web(), "worker": {"BACKEND": CELERY, "APP": "testproject.celery:app", "SHUTDWON": "warm"}}
+    assert ids(processes, only=["web"]) == []
+    assert ids(processes) == ["prodserver.W007"]
+
+
+def test_an_unknown_key_fails_neither_check_nor_prodserver_check() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    with override_settings(PRODUCTION_PROCESSES=web(DRIAN=10)):
+        call_command("check", stdout=out, stderr=err)
+    assert "?: (prodserver.W007) Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'DRIAN'" in (
+        err.getvalue()
+    )
+    out_text, err_text = prodserver_check(processes=web(DRIAN=10))
+    assert "(prodserver.W007) Process 'web'" in err_text
+    assert out_text.splitlines()[-1].startswith("web: ")
+
+
 # ----- deploy checks ---------------------------------------------------------------------------
 
 

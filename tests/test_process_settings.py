@@ -129,3 +129,26 @@ def test_bounded_supervisor_values_are_accepted() -> None:
     with override_settings(PRODSERVER_SUPERVISOR=value):
         timing = conf.supervisor()
     assert (timing.shutdown_timeout, timing.start_retries, timing.restart_delay) == (3600, 1000, 0)
+
+
+class ReadKeys(dict[str, Any]):
+    """An entry that remembers which keys were asked for."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read: set[str] = set()
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+
+def test_the_known_keys_are_exactly_those_parse_process_reads() -> None:
+    # prodserver.W007 warns about every other key, so the two must never drift apart.
+    entry = ReadKeys(BACKEND=BACKEND)
+    conf.parse_process("web", entry)
+    assert entry.read == conf.PROCESS_KEYS

@@ -7,9 +7,16 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from types import FrameType
 
-from django_prodserver.supervisor.child import MARKER, RepeatGuard, install
+from django_prodserver.supervisor.child import (
+    MARKER,
+    PR_SET_PDEATHSIG,
+    RepeatGuard,
+    install,
+    set_die_with_parent,
+)
 
 
 class Clock:
@@ -114,3 +121,38 @@ def test_a_process_the_child_forks_may_change_its_group_and_live() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
     )
     assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
+
+
+def test_die_with_parent_asks_the_kernel_and_signals_at_once_when_the_parent_is_gone() -> None:
+    # Shared by the supervisor's children, their credential changes and the DRAIN shim's server.
+    calls: list[tuple[int, ...]] = []
+    received: list[int] = []
+
+    def record(*args: int) -> int:
+        calls.append(args)
+        return 0
+
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: received.append(signum))
+    try:
+        set_die_with_parent(record, signal.SIGUSR1, os.getppid())
+        assert (calls, received) == ([(PR_SET_PDEATHSIG, signal.SIGUSR1, 0, 0, 0)], [])
+        set_die_with_parent(record, signal.SIGUSR1, os.getpid())  # not our parent: it is gone
+        deadline = time.monotonic() + 5
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert received == [signal.SIGUSR1]
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+
+
+def test_the_die_with_parent_modules_do_not_load_ctypes() -> None:
+    # A fresh interpreter: ctypes is loaded only when prctl() is first called.
+    script = (
+        "import sys\n"
+        "import django_prodserver.draining, django_prodserver.supervisor.child, django_prodserver.health\n"
+        "print('ctypes' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "False"), result.stderr

@@ -174,6 +174,13 @@ W006 = CheckId(
     "docs/health.md.",
     deploy=True,
 )
+W007 = CheckId(
+    "prodserver.W007",
+    "A process entry of a built-in backend has a key prodserver does not read (a typo is otherwise ignored).",
+    "Correct the key the message names; docs/configuration.md lists the keys of a process entry. "
+    "Entries whose BACKEND is not one of prodserver's are not checked: custom backends may read keys "
+    "of their own.",
+)
 
 #: Every id, in order; ids must be unique (a test says so).
 ALL: tuple[CheckId, ...] = (
@@ -195,6 +202,7 @@ ALL: tuple[CheckId, ...] = (
     W004,
     W005,
     W006,
+    W007,
 )
 
 #: Error class → id; the first matching class wins, so subclasses come before their bases.
@@ -291,6 +299,19 @@ def _setting_and_process_errors(*, deploy: bool) -> list[checks.CheckMessage]:
 def check_processes(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """What is wrong on every machine: shape, BACKEND, APP, every ARGS key and value, the app."""
     return _setting_and_process_errors(deploy=False)
+
+
+@checks.register(TAG)
+def check_process_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A key that nothing reads, e.g. "DRIAN": 10, which would leave DRAIN off without a word."""
+    messages: list[checks.CheckMessage] = []
+    for name in _selected()[0]:
+        try:
+            process = conf.get_process(name)
+        except ProdserverError:
+            continue  # check_processes reports it
+        messages.extend(warning(W007, text) for text in conf.key_warnings(process))
+    return messages
 
 
 @checks.register(TAG, deploy=True)

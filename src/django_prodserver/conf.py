@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 
+from django_prodserver.backends import names
 from django_prodserver.errors import ConfigurationError, HealthSettingError, NothingConfigured
 from django_prodserver.platform import GRACEFUL_SECONDS
 
@@ -70,6 +71,24 @@ class ProcessConfig:
         """How the user finds this value in settings.py, for error messages."""
         path = f"{SETTING}[{self.name!r}]"
         return f"{path}[{key!r}]" if key else path
+
+
+def _setting_keys(config: type) -> dict[str, str]:
+    """A settings dict's keys are its config dataclass's fields, upper-cased."""
+    return {f.name.upper(): f.name for f in fields(config)}
+
+
+#: The keys of a process entry prodserver reads: ProcessConfig's fields but the name (the
+#: entry's own key in the setting) and the entry itself.
+PROCESS_KEYS = frozenset(
+    key for key, attr in _setting_keys(ProcessConfig).items() if attr not in {"name", "raw"}
+)
+
+
+def _known_keys_hint(key: Any, known: Sequence[str]) -> str:
+    """``did you mean 'DRAIN'?`` for a misspelt key (in any case), or else every key there is."""
+    close = difflib.get_close_matches(str(key).upper(), known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, known))}."
 
 
 def _raw_setting() -> Mapping[str, Any]:
@@ -233,6 +252,26 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
     )
 
 
+def key_warnings(process: ProcessConfig) -> list[str]:
+    """One sentence per key of the entry that nothing reads, e.g. ``DRIAN`` for ``DRAIN``.
+
+    Only for prodserver's own backends, whose keys are exactly :data:`PROCESS_KEYS`. Any
+    other backend is constructed with the whole entry as keyword arguments (the 2.x and 3.x
+    contract), and custom backends written for them read keys of their own that we cannot
+    know; a backend declaring its keys would need every such backend to change, and a
+    project's subclass of one of ours may read keys too. So those are not checked, and this
+    is a warning: a typo silently did nothing before, and ``migrate`` must keep running.
+    """
+    if not names.is_ours(process.backend):
+        return []
+    return [
+        f"Process {process.name!r}: {process.setting_path()} has an unknown key {key!r}; "
+        f"{_known_keys_hint(key, sorted(PROCESS_KEYS))}"
+        for key in process.raw
+        if key not in PROCESS_KEYS
+    ]
+
+
 def process_names() -> list[str]:
     return [check_name(name) for name in _raw_setting()]
 
@@ -273,11 +312,6 @@ class HealthConfig:
     heartbeat_dir: str | None = None
 
 
-def _setting_keys(config: type) -> dict[str, str]:
-    """A settings dict's keys are its config dataclass's fields, upper-cased."""
-    return {f.name.upper(): f.name for f in fields(config)}
-
-
 HEALTH_KEYS = _setting_keys(HealthConfig)
 
 
@@ -300,9 +334,7 @@ def _dict_setting(
     found: dict[str, Any] = {}
     for key, item in value.items():
         if key not in keys:
-            close = difflib.get_close_matches(str(key), keys, n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, keys))}."
-            raise error(f"{setting} has unknown key {key!r}; {hint}")
+            raise error(f"{setting} has unknown key {key!r}; {_known_keys_hint(key, list(keys))}")
         found[keys[key]] = item
     return value, found
 

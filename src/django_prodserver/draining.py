@@ -28,10 +28,6 @@ import signal
 import sys
 import tempfile
 import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
 
 #: Names the flag file; set in the environment the server and its workers inherit.
 ENVIRONMENT = "PRODSERVER_DRAINING_FLAG"
@@ -119,11 +115,9 @@ def _send(pid: int, signum: int) -> None:
 
 def _die_with_parent(parent: int) -> None:
     """Linux: the server gets SIGTERM (a graceful stop) if the shim is killed, never runs orphaned."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
+    # Here, not at the top: health.py imports this module in every web worker.
+    from django_prodserver.supervisor.child import prctl, set_die_with_parent
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:
-        os.kill(os.getpid(), signal.SIGTERM)
+    call = prctl()
+    if call is not None:
+        set_die_with_parent(call, DRAIN_SIGNAL, parent)

@@ -42,6 +42,11 @@ def is_name(backend: str) -> bool:
     return "." not in backend and ":" not in backend
 
 
+def is_ours(backend: str) -> bool:
+    """Whether BACKEND is one of our classes, by short name or by path (flat, 3.x or with a colon)."""
+    return backend in BUILTIN or backend.replace(":", ".").startswith(f"{_B}.")
+
+
 def plugins() -> dict[str, str]:
     """Entry points of the ``django_prodserver.backends`` group: name → ``module:Class``.
 

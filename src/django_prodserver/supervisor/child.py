@@ -56,12 +56,24 @@ def prctl() -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes  # only under the supervisor: a process started alone never needs it
+        import ctypes  # only under the supervisor or a DRAIN shim: a process started alone never needs it
 
         function: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
     except (OSError, AttributeError):
         return None
     return function
+
+
+def set_die_with_parent(call: Callable[..., int], sig: int, parent: int) -> None:
+    """Ask the kernel (``call`` is :func:`prctl`) for ``sig`` when ``parent`` dies; if it already
+    has, this process would never get it, so send it now.
+
+    The one helper for the supervisor's children (between fork and exec), their changes of
+    user or group, and the server under a DRAIN shim (draining.py).
+    """
+    call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    if os.getppid() != parent:
+        os.kill(os.getpid(), sig)
 
 
 def keep_dying_with_parent(sig: int) -> None:
@@ -85,9 +97,7 @@ def _rearming(
         # privileges, the server under a DRAIN shim) has another parent and signal of its own.
         if os.getpid() != child:
             return
-        call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        if os.getppid() != parent:  # the supervisor died in between
-            os.kill(os.getpid(), sig)
+        set_die_with_parent(call, sig, parent)
 
     return changed
 

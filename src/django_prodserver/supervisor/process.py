@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import IO, Any
 
-from django_prodserver.supervisor.child import MARKER, PR_SET_PDEATHSIG, prctl
+from django_prodserver.supervisor.child import MARKER, prctl, set_die_with_parent
 
 
 def manage_command(argv0: str | None = None) -> list[str]:
@@ -66,9 +66,7 @@ def _die_with_parent(sig: int) -> Callable[[], None] | None:
     parent = os.getpid()
 
     def preexec() -> None:
-        call(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-        if os.getppid() != parent:
-            os.kill(os.getpid(), sig)
+        set_die_with_parent(call, sig, parent)
 
     return preexec
 
