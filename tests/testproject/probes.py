@@ -2,8 +2,10 @@
 
 ``/warm/`` counts its hits in this process, so a test can see that the warm-up request ran
 once, in the process the server's workers come from, before any request from outside.
+``/context/`` names the context variables a request sees, for the serving-context test.
 """
 
+import contextvars
 import os
 from typing import Any
 
@@ -36,6 +38,10 @@ def boom(request: HttpRequest) -> HttpResponse:
     raise ZeroDivisionError("warm-up found a broken view")
 
 
+async def context_variables(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"names": sorted(var.name for var in contextvars.copy_context())})
+
+
 def check_ok() -> None:
     """A custom readiness check that passes."""
 
@@ -56,6 +62,7 @@ urlpatterns = [
     path("warm/count/", warm_count),
     path("warm/db/", warm_db),
     path("warm/boom/", boom),
+    path("context/", context_variables),
     path("", include("django_prodserver.urls")),
     *project_urlpatterns,
 ]
