@@ -67,6 +67,17 @@ def test_sigterm_lets_every_worker_finish_its_request() -> None:
         sigterm_with_request_in_flight(child, base)
 
 
+def test_one_worker_is_served_in_the_process_and_finishes_its_request_on_sigterm() -> None:
+    # Hypercorn would spawn a fresh interpreter for its one worker, importing Django twice.
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with prodserver("web", processes=web({"bind": f"127.0.0.1:{port}", "workers": 1})) as child:
+        child.wait_http(f"{base}/")
+        children = Path(f"/proc/{child.pid}/task/{child.pid}/children").read_text().split()
+        assert children == [], f"hypercorn started worker processes: {children}"
+        sigterm_with_request_in_flight(child, base)
+
+
 def test_dry_run_shows_defaults_and_the_platform_contract() -> None:
     lines = dry_run({}, env={"PORT": "8123", "WEB_CONCURRENCY": "3"})
     assert lines[0] == (

@@ -1,0 +1,99 @@
+"""Instructions from spawn to the first 200, prodserver vs the server's CLI, counted by callgrind.
+
+A start takes a few hundred milliseconds, so on a shared machine a 3 % difference hides in the
+noise of wall-clock pairs; an instruction count repeats within 0.5 %. What is counted is the
+work on the way to the first answer: a process that forks its worker (gunicorn, granian) is
+split at the fork (``--dump-before=PyOS_BeforeFork``), and its part before the fork plus
+everything the worker did is the start; what the master does after forking runs beside the
+worker and is left out. A server that does not fork is counted whole, which adds its idle
+loop and its shutdown to both sides alike.
+
+It also shows where a start goes, which timing cannot: ``--keep DIR`` keeps the files for
+``callgrind_annotate``. Needs ``valgrind``; a side takes 10 to 20 seconds.
+
+    .venv/bin/python benchmarks/startup_instructions.py [--backends gunicorn,waitress|all]
+        [--skip-checks] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import common
+from sides import DEFAULT, chosen
+
+#: A file written at a fork: ``PID.1`` is the process before it, ``PID`` after it.
+PART = re.compile(r"^(\d+)\.\d+$")
+
+
+def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path) -> int:
+    """Instructions the process tree executed on the way to its first 200."""
+    out.mkdir(parents=True)
+    valgrind = [
+        "valgrind",
+        "--tool=callgrind",
+        "--trace-children=yes",
+        "--dump-before=PyOS_BeforeFork",
+        f"--callgrind-out-file={out}/%p",
+    ]
+    cores = common.Cores(None, None)  # one core would make valgrind's start-up slower still
+    proc = common.spawn([*valgrind, *argv], environ, cores)
+    try:
+        common.wait_ready(port, proc, timeout=600)
+    finally:
+        common.stop(proc)  # SIGTERM: every process exits and callgrind writes its files
+    files = [path for path in out.iterdir() if path.is_file()]
+    forked = {match.group(1) for path in files if (match := PART.match(path.name))}
+    total = 0
+    for path in files:
+        if path.name in forked:
+            continue  # a master after its fork: beside the worker, not on the way to the answer
+        summary = next(line for line in path.read_text().splitlines() if line.startswith("summary:"))
+        total += int(summary.split()[1])
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backends", default=",".join(DEFAULT), help="comma-separated, or 'all'")
+    parser.add_argument("--skip-checks", action="store_true", help="start prodserver with --skip-checks")
+    parser.add_argument("--keep", metavar="DIR", help="keep the callgrind files here")
+    options = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    common.compile_sources()
+    extra = ["--skip-checks"] if options.skip_checks else []
+    keep = Path(options.keep) if options.keep else None
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        root = keep or Path(scratch)
+        for side in chosen(options.backends):
+            counts = {}
+            for name in ("prodserver", "cli"):
+                port = common.free_port()
+                if name == "prodserver":
+                    argv, environ = [*side.prodserver_argv(), *extra], common.env(side.processes(port, 1))
+                else:
+                    argv, environ = side.cli_argv(port, 1), common.env()
+                counts[name] = instructions(argv, environ, port, root / side.name / name)
+            ratio = counts["prodserver"] / counts["cli"]
+            results[side.name] = {**counts, "ratio": ratio}
+            print(
+                f"{side.name:<14} prodserver {counts['prodserver'] / 1e6:8.1f} M  cli "
+                f"{counts['cli'] / 1e6:8.1f} M  instructions to the first 200  ratio {ratio:.3f}",
+                flush=True,
+            )
+    if keep:
+        (keep / "results.json").write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
