@@ -20,7 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sides import Side
 
 HERE = Path(__file__).resolve().parent
 MANAGE = HERE / "manage.py"
@@ -60,6 +63,28 @@ def compile_sources(*packages: Path) -> None:
 
     for path in (Path(django_prodserver.__file__).parent, HERE / "benchproject", *packages):
         compileall.compile_dir(path, quiet=1)
+
+
+def both_sides(
+    side: Side, port: int, extra: Sequence[str] = ()
+) -> list[tuple[str, list[str], dict[str, str]]]:
+    """``manage.py prodserver web`` (with ``extra``) and the server's own CLI, one worker on ``port``:
+    each side's label, argv and environment."""
+    return [
+        ("prodserver", [*side.prodserver_argv(), *extra], env(side.processes(port, 1))),
+        ("cli", side.cli_argv(port, 1), env()),
+    ]
+
+
+def count_ratio(name: str, counts: dict[str, float], unit: str, scale: float = 1) -> dict[str, float]:
+    """prodserver ÷ CLI of one backend's count: printed as soon as it is measured, returned for JSON."""
+    ratio = counts["prodserver"] / counts["cli"]
+    print(
+        f"{name:<14} prodserver {counts['prodserver'] / scale:>12,.1f}  cli {counts['cli'] / scale:>12,.1f}"
+        f"  {unit}  ratio {ratio:.3f}",
+        flush=True,
+    )
+    return {**counts, "ratio": ratio}
 
 
 def free_port() -> int:

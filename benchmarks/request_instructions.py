@@ -91,19 +91,10 @@ def main() -> None:
         results = {}
         for side in chosen(options.backends):
             counts = {}
-            for name in ("prodserver", "cli"):
-                port = common.free_port()
-                processes = side.processes(port, 1)
-                argv = side.prodserver_argv() if name == "prodserver" else side.cli_argv(port, 1)
-                environ = common.env(processes)
+            port = common.free_port()
+            for name, argv, environ in common.both_sides(side, port):
                 counts[name] = per_request(argv, environ, port, options.requests, root / side.name / name)
-            ratio = counts["prodserver"] / counts["cli"]
-            results[side.name] = {**counts, "ratio": ratio}
-            print(
-                f"{side.name:<14} prodserver {counts['prodserver']:>12,.0f}  cli {counts['cli']:>12,.0f}"
-                f"  instructions/request  ratio {ratio:.3f}",
-                flush=True,
-            )
+            results[side.name] = common.count_ratio(side.name, counts, "instructions/request")
     if keep:
         (keep / "results.json").write_text(json.dumps(results, indent=1))
 

@@ -81,19 +81,11 @@ def main() -> None:
         root = keep or Path(scratch)
         for side in chosen(options.backends):
             counts = {}
-            for name in ("prodserver", "cli"):
-                port = common.free_port()
-                if name == "prodserver":
-                    argv, environ = [*side.prodserver_argv(), *extra], common.env(side.processes(port, 1))
-                else:
-                    argv, environ = side.cli_argv(port, 1), common.env()
+            port = common.free_port()
+            for name, argv, environ in common.both_sides(side, port, extra):
                 counts[name] = instructions(argv, environ, port, root / side.name / name)
-            ratio = counts["prodserver"] / counts["cli"]
-            results[side.name] = {**counts, "ratio": ratio}
-            print(
-                f"{side.name:<14} prodserver {counts['prodserver'] / 1e6:8.1f} M  cli "
-                f"{counts['cli'] / 1e6:8.1f} M  instructions to the first 200  ratio {ratio:.3f}",
-                flush=True,
+            results[side.name] = common.count_ratio(
+                side.name, counts, "M instructions to the first 200", scale=1e6
             )
     if keep:
         (keep / "results.json").write_text(json.dumps(results, indent=1))

@@ -153,6 +153,7 @@ HYPERCORN = WebBackend(
     "django_prodserver.backends.hypercorn.HypercornServer",
     "hypercorn",
     asgi=True,
+    forks_single_worker=False,  # one worker is served in prodserver's process
     proxy_default="unsupported",
     listen_style="bind",
 )

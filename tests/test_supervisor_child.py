@@ -26,6 +26,17 @@ class Clock:
         return self.now
 
 
+def python(script: str, supervised: bool = False) -> tuple[str, str]:
+    """What a fresh interpreter running ``script`` prints on stdout and stderr (it must exit 0);
+    ``supervised``: as a child of the supervisor, with a 25 s shutdown window."""
+    env = {**os.environ, MARKER: "25"} if supervised else None
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout, result.stderr
+
+
 def test_only_the_first_stop_signal_in_the_window_reaches_the_handler() -> None:
     clock = Clock()
     seen: list[int] = []
@@ -71,11 +82,7 @@ def test_installed_handlers_look_like_the_programs_own_and_forks_start_afresh() 
         print("ok")
         """
     )
-    env = {**os.environ, MARKER: "25"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
-    )
-    assert (result.returncode, result.stdout, result.stderr) == (0, "ok\n", "")
+    assert python(script, supervised=True) == ("ok\n", "")
 
 
 def test_a_signal_the_process_raises_itself_is_not_a_repeat() -> None:
@@ -93,15 +100,7 @@ def test_a_signal_the_process_raises_itself_is_not_a_repeat() -> None:
         print(len(seen))
         """
     )
-    env = {**os.environ, MARKER: "25"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False, timeout=60
-    )
-    assert (result.returncode, result.stdout, result.stderr) == (
-        0,
-        "2\n",
-        "prodserver: SIGTERM ignored: already stopping\n",
-    )
+    assert python(script, supervised=True) == ("2\n", "prodserver: SIGTERM ignored: already stopping\n")
 
 
 def test_a_process_the_child_forks_may_change_its_group_and_live() -> None:
@@ -117,10 +116,7 @@ def test_a_process_the_child_forks_may_change_its_group_and_live() -> None:
         "    os._exit(0)\n"
         "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert (result.returncode, result.stdout.strip()) == (0, "0"), result.stderr
+    assert python(script)[0] == "0\n"
 
 
 def test_die_with_parent_asks_the_kernel_and_signals_at_once_when_the_parent_is_gone() -> None:
@@ -152,7 +148,4 @@ def test_the_die_with_parent_modules_do_not_load_ctypes() -> None:
         "import django_prodserver.draining, django_prodserver.supervisor.child, django_prodserver.health\n"
         "print('ctypes' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert (result.returncode, result.stdout.strip()) == (0, "False"), result.stderr
+    assert python(script)[0] == "False\n"
