@@ -290,6 +290,19 @@ def test_an_unknown_key_fails_neither_check_nor_prodserver_check() -> None:
     assert out_text.splitlines()[-1].startswith("web: ")
 
 
+def test_the_start_warns_of_an_unknown_key_in_one_line_and_serves() -> None:
+    # Django's checks at the start leave the process to prodserver's own: the warning must
+    # not be lost there.
+    port = free_port()
+    args = {"bind": f"127.0.0.1:{port}", "workers": 1}
+    with prodserver("web", processes={"web": {"BACKEND": "gunicorn", "ARGS": args, "DRIAN": 10}}) as child:
+        child.wait_for_line(
+            "prodserver: warning: Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key "
+            "'DRIAN'; did you mean 'DRAIN'? (prodserver.W007)"
+        )
+        child.wait_http(f"http://127.0.0.1:{port}/")
+
+
 # ----- deploy checks ---------------------------------------------------------------------------
 
 

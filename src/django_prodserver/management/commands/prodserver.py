@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_prodserver import conf, kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.checks import only_processes, process_errors
+from django_prodserver.checks import W007, only_processes, process_errors
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend, reusing_backends
 from django_prodserver.resolved import Kind
@@ -111,6 +111,11 @@ class Command(BaseCommand):
             if errors:
                 # Chained, so --traceback shows what a user's module raised (e.g. a Celery APP).
                 raise CommandError("\n".join(map(str, errors))) from errors[0]
+            # Django's run below leaves the processes in scope to us: say here what it would
+            # have warned about them, a key that nothing reads (a typo that would do nothing).
+            for name in scope:
+                for text in conf.key_warnings(conf.get_process(name)):
+                    self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
         # The processes in scope were just checked: Django's own run (all other checks)
         # need not validate them a second time.
         with only_processes(()):
