@@ -1,4 +1,4 @@
-"""The one place that reads ``settings.PRODUCTION_PROCESSES`` (and ``PRODSERVER_HEALTH``).
+"""The one place that reads ``settings.PRODUCTION_PROCESSES``.
 
 Everything else receives :class:`ProcessConfig` objects, so the setting's shape is checked
 in exactly one spot and every error about it reads the same.
@@ -7,23 +7,19 @@ in exactly one spot and every error about it reads the same.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import math
 import re
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.conf import settings
 
 from django_prodserver.backends import names
-from django_prodserver.errors import ConfigurationError, HealthSettingError, NothingConfigured
-from django_prodserver.platform import GRACEFUL_SECONDS
+from django_prodserver.conf.keys import known_keys_hint, setting_keys
+from django_prodserver.errors import ConfigurationError, NothingConfigured
 
 SETTING = "PRODUCTION_PROCESSES"
-
-HEALTH_SETTING = "PRODSERVER_HEALTH"
 
 RestartPolicy = Literal["on-failure", "never"]
 RESTART_POLICIES: tuple[RestartPolicy, ...] = ("on-failure", "never")
@@ -73,22 +69,11 @@ class ProcessConfig:
         return f"{path}[{key!r}]" if key else path
 
 
-def _setting_keys(config: type) -> dict[str, str]:
-    """A settings dict's keys are its config dataclass's fields, upper-cased."""
-    return {f.name.upper(): f.name for f in fields(config)}
-
-
 #: The keys of a process entry prodserver reads: ProcessConfig's fields but the name (the
 #: entry's own key in the setting) and the entry itself.
 PROCESS_KEYS = frozenset(
-    key for key, attr in _setting_keys(ProcessConfig).items() if attr not in {"name", "raw"}
+    key for key, attr in setting_keys(ProcessConfig).items() if attr not in {"name", "raw"}
 )
-
-
-def _known_keys_hint(key: Any, known: Sequence[str]) -> str:
-    """``did you mean 'DRAIN'?`` for a misspelt key (in any case), or else every key there is."""
-    close = difflib.get_close_matches(str(key).upper(), known, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, known))}."
 
 
 def _raw_setting() -> Mapping[str, Any]:
@@ -266,7 +251,7 @@ def key_warnings(process: ProcessConfig) -> list[str]:
         return []
     return [
         f"Process {process.name!r}: {process.setting_path()} has an unknown key {key!r}; "
-        f"{_known_keys_hint(key, sorted(PROCESS_KEYS))}"
+        f"{known_keys_hint(key, sorted(PROCESS_KEYS))}"
         for key in process.raw
         if key not in PROCESS_KEYS
     ]
@@ -286,177 +271,3 @@ def get_process(name: str) -> ProcessConfig:
 
 def all_processes() -> list[ProcessConfig]:
     return [parse_process(name, entry) for name, entry in _raw_setting().items()]
-
-
-@dataclass(frozen=True)
-class HealthConfig:
-    """``PRODSERVER_HEALTH``: where the probes answer and what readiness checks."""
-
-    liveness_path: str = "/healthz/"
-    readiness_path: str = "/readyz/"
-    #: Built-ins "database"/"cache" (every alias), "database:ALIAS", "cache:ALIAS", or the
-    #: dotted path of a callable that raises (or returns False) when the process is not ready.
-    ready_checks: tuple[str, ...] = ("database", "cache")
-    #: Seconds a readiness verdict is reused by every probe to this process: a probe flood
-    #: then opens at most one connection per database per interval. 0: every probe checks.
-    ready_cache: float = 1.0
-    #: Seconds each readiness check may take before it counts as failed (a black-holed
-    #: database must not pin a worker).
-    ready_timeout: float = 2.0
-    #: Seconds between two heartbeats of a worker process (Celery, Django Tasks, Django-Q2).
-    heartbeat_interval: float = 5.0
-    #: A heartbeat older than this many seconds means the worker is dead (``--healthcheck``).
-    heartbeat_max_age: float = 30.0
-    #: Where heartbeat files live; None: a directory under the system's temporary directory,
-    #: which stays writable with a read-only root file system and an ``emptyDir`` on /tmp.
-    heartbeat_dir: str | None = None
-
-
-HEALTH_KEYS = _setting_keys(HealthConfig)
-
-
-def _dict_setting(
-    setting: str, keys: Mapping[str, str], example: str, error: type[ConfigurationError]
-) -> tuple[Mapping[Any, Any], dict[str, Any]] | None:
-    """Read an optional dict setting whose keys map onto a config dataclass's fields.
-
-    Shared by ``PRODSERVER_HEALTH`` and ``PRODSERVER_SUPERVISOR`` so both reject a non-dict
-    and a misspelt key with the same wording. Returns None when the setting is unset, else
-    the raw dict (for per-key value checks) and its items renamed to field names. A key set
-    to None means its default, as an unset key does.
-    """
-    value = getattr(settings, setting, None)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise error(f"The {setting} setting must be a dict, e.g. {example}, not {type(value).__name__}.")
-    value = {key: item for key, item in value.items() if item is not None}
-    found: dict[str, Any] = {}
-    for key, item in value.items():
-        if key not in keys:
-            raise error(f"{setting} has unknown key {key!r}; {_known_keys_hint(key, list(keys))}")
-        found[keys[key]] = item
-    return value, found
-
-
-#: The upper bound of each number of seconds in PRODSERVER_HEALTH (READY_CACHE may be 0).
-SECONDS_LIMITS = {
-    "READY_CACHE": 300.0,
-    "READY_TIMEOUT": 60.0,
-    "HEARTBEAT_INTERVAL": 3600.0,
-    "HEARTBEAT_MAX_AGE": 86400.0,
-}
-
-
-def _seconds(key: str, item: Any, limit: float) -> None:
-    if item is None:
-        return
-    low = 0.0 if key == "READY_CACHE" else 0.05
-    if isinstance(item, bool) or not isinstance(item, (int, float)) or not low <= item <= limit:
-        raise HealthSettingError(
-            f"{HEALTH_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
-            f"use a number from {low:g} to {limit:g}, e.g. {getattr(HealthConfig, key.lower()):g}."
-        )
-
-
-def _probe_path(path: Any) -> bool:
-    """A path of its own: "/" or "//" would answer the site's root past host validation."""
-    return isinstance(path, str) and path.startswith("/") and bool(path.strip("/")) and "//" not in path
-
-
-def health() -> HealthConfig:
-    parsed = _dict_setting(HEALTH_SETTING, HEALTH_KEYS, "{'READY_CHECKS': ['database']}", HealthSettingError)
-    if parsed is None:
-        return HealthConfig()
-    value, found = parsed
-    for key in ("LIVENESS_PATH", "READINESS_PATH"):
-        path = value.get(key)
-        if path is not None and not _probe_path(path):
-            raise HealthSettingError(
-                f"{HEALTH_SETTING}[{key!r}] = {path!r} is not a URL path; use e.g. '/healthz/'."
-            )
-    checks = value.get("READY_CHECKS")
-    if checks is not None:
-        if not isinstance(checks, (list, tuple)) or not all(isinstance(c, str) and c for c in checks):
-            raise HealthSettingError(
-                f"{HEALTH_SETTING}['READY_CHECKS'] must be a list of check names, "
-                "e.g. ['database', 'cache', 'myproject.health.check_queue']."
-            )
-        found["ready_checks"] = tuple(checks)
-    for key, limit in SECONDS_LIMITS.items():
-        _seconds(key, value.get(key), limit)
-    directory = value.get("HEARTBEAT_DIR")
-    if directory is not None and (not isinstance(directory, str) or not directory.startswith("/")):
-        raise HealthSettingError(
-            f"{HEALTH_SETTING}['HEARTBEAT_DIR'] = {directory!r} is not an absolute directory path; "
-            "use e.g. '/tmp/prodserver'."
-        )
-    config = HealthConfig(**found)
-    if config.heartbeat_max_age <= config.heartbeat_interval:
-        raise HealthSettingError(
-            f"{HEALTH_SETTING}: HEARTBEAT_MAX_AGE ({config.heartbeat_max_age:g} s) must be longer than "
-            f"HEARTBEAT_INTERVAL ({config.heartbeat_interval:g} s), e.g. six times as long."
-        )
-    if config.liveness_path.rstrip("/") == config.readiness_path.rstrip("/"):
-        raise HealthSettingError(
-            f"{HEALTH_SETTING}: LIVENESS_PATH and READINESS_PATH are both {config.liveness_path!r}; "
-            "give them different paths."
-        )
-    return config
-
-
-SUPERVISOR_SETTING = "PRODSERVER_SUPERVISOR"
-
-
-@dataclass(frozen=True)
-class SupervisorConfig:
-    """``PRODSERVER_SUPERVISOR``: timings of ``prodserver web worker`` / ``prodserver --all``."""
-
-    #: One deadline for the whole group after SIGINT/SIGTERM, then SIGKILL. Below the 30 s
-    #: grace period of Heroku and Kubernetes, so we kill stragglers before the platform does.
-    shutdown_timeout: float = GRACEFUL_SECONDS
-    #: A child that exits sooner than this after starting "died while starting".
-    start_seconds: float = 10.0
-    #: Restarts allowed for a child that keeps dying while starting; one more and we stop.
-    start_retries: int = 3
-    #: First restart delay, doubled for each consecutive failure, capped at the maximum.
-    restart_delay: float = 1.0
-    restart_delay_max: float = 30.0
-
-
-SUPERVISOR_KEYS = _setting_keys(SupervisorConfig)
-#: Upper bounds: an hour is beyond any platform's grace period, and keeps every timer within
-#: what ``select()`` accepts; a thousand retries of a child that cannot start is plenty.
-MAX_SECONDS = 3600
-MAX_RETRIES = 1000
-
-
-def _check_timing(key: Any, item: Any) -> None:
-    if key == "START_RETRIES":
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= MAX_RETRIES:
-            raise ConfigurationError(
-                f"{SUPERVISOR_SETTING}['START_RETRIES'] = {item!r} is not a count; "
-                f"use an integer from 0 to {MAX_RETRIES}, e.g. 3."
-            )
-    elif (
-        isinstance(item, bool)
-        or not isinstance(item, (int, float))
-        or not math.isfinite(item)
-        or not 0 <= item <= MAX_SECONDS
-    ):
-        raise ConfigurationError(
-            f"{SUPERVISOR_SETTING}[{key!r}] = {item!r} is not a number of seconds; "
-            f"use a number from 0 to {MAX_SECONDS}, e.g. 5."
-        )
-
-
-def supervisor() -> SupervisorConfig:
-    parsed = _dict_setting(
-        SUPERVISOR_SETTING, SUPERVISOR_KEYS, "{'SHUTDOWN_TIMEOUT': 25}", ConfigurationError
-    )
-    if parsed is None:
-        return SupervisorConfig()
-    value, found = parsed
-    for key, item in value.items():
-        _check_timing(key, item)
-    return SupervisorConfig(**found)
