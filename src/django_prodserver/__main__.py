@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from django_prodserver.conf import HealthConfig
+    from django_prodserver.conf.health_settings import HealthConfig
 
 USAGE = "usage: python -m django_prodserver --healthcheck [--ready] [NAME ...]"
 
@@ -36,13 +36,15 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
-    from django_prodserver import conf, heartbeat
+    from django_prodserver import heartbeat
+    from django_prodserver.conf.health_settings import health
+    from django_prodserver.conf.processes import process_names
     from django_prodserver.errors import ProdserverError
 
     failed = False
     try:
-        config = conf.health()
-        names = argv[1:] or heartbeat.supervised(config) or conf.process_names()[:1]
+        config = health()
+        names = argv[1:] or heartbeat.supervised(config) or process_names()[:1]
     except ProdserverError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -56,9 +58,10 @@ def main(argv: list[str]) -> int:
 
 
 def _check(name: str, config: HealthConfig, *, ready: bool) -> str:
-    from django_prodserver import conf, heartbeat
+    from django_prodserver import heartbeat
+    from django_prodserver.conf.processes import get_process
 
-    process = conf.get_process(name)
+    process = get_process(name)
     # A heartbeat file: the worker wrote it, nothing else needs importing.
     if heartbeat.path(config, name).exists():
         return heartbeat.check(name, config, ready=ready)
@@ -72,7 +75,7 @@ def _check(name: str, config: HealthConfig, *, ready: bool) -> str:
     from django_prodserver.healthcheck import check
     from django_prodserver.loading import load_backend
 
-    return check(load_backend(conf.get_process(name)), ready=ready)
+    return check(load_backend(get_process(name)), ready=ready)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core import checks
 
-from django_prodserver import conf, wiring
+from django_prodserver import wiring
+from django_prodserver.conf import health_settings
+from django_prodserver.conf.processes import get_process, key_warnings, process_names
 from django_prodserver.errors import (
     AppImportError,
     ApplicationNotFound,
@@ -252,7 +254,7 @@ def warning(spec: CheckId, message: str) -> checks.CheckMessage:
 def _selected() -> tuple[list[str], list[ProdserverError]]:
     """The process names to check, and errors for the setting or for unknown names asked for."""
     try:
-        names = conf.process_names()
+        names = process_names()
     except ProdserverError as exc:
         return [], [exc]
     only = _only.get()
@@ -261,7 +263,7 @@ def _selected() -> tuple[list[str], list[ProdserverError]]:
     problems: list[ProdserverError] = []
     for name in sorted(only - set(names)):
         try:
-            conf.get_process(name)
+            get_process(name)
         except ProdserverError as exc:
             problems.append(exc)
     return [name for name in names if name in only], problems
@@ -272,7 +274,7 @@ def _backends(names: Iterable[str]) -> Iterator[tuple[Any, ProdserverError | Non
 
     for name in names:
         try:
-            yield load_backend(conf.get_process(name)), None
+            yield load_backend(get_process(name)), None
         except ProdserverError as exc:
             yield None, exc
 
@@ -307,10 +309,10 @@ def check_process_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     messages: list[checks.CheckMessage] = []
     for name in _selected()[0]:
         try:
-            process = conf.get_process(name)
+            process = get_process(name)
         except ProdserverError:
             continue  # check_processes reports it
-        messages.extend(warning(W007, text) for text in conf.key_warnings(process))
+        messages.extend(warning(W007, text) for text in key_warnings(process))
     return messages
 
 
@@ -417,7 +419,7 @@ def check_health(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
     from django_prodserver.health import misplaced_middleware, resolve_checks
 
     try:
-        resolve_checks(conf.health().ready_checks)
+        resolve_checks(health_settings.health().ready_checks)
     except ProdserverError as exc:
         return [error(exc)]
     found = misplaced_middleware()
@@ -436,8 +438,10 @@ def check_health(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMes
 @checks.register(TAG)
 def check_supervisor(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     """PRODSERVER_SUPERVISOR: wrong everywhere, so found by every check, not first by a supervisor."""
+    from django_prodserver.conf.supervisor_settings import supervisor
+
     try:
-        conf.supervisor()
+        supervisor()
     except ProdserverError as exc:
         return [error(exc)]
     return []

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
-from django_prodserver import conf
+from django_prodserver.conf.health_settings import HEALTH_SETTING, HealthConfig
 from django_prodserver.draining import draining
 from django_prodserver.errors import HealthSettingError
 from django_prodserver.importing import NotFound, import_path
@@ -92,7 +92,7 @@ def _aliases(kind: str) -> list[str]:
 
 def resolve_checks(names: Iterable[str]) -> list[Check]:
     """READY_CHECKS entries → callables; raises :class:`HealthSettingError` naming the bad entry."""
-    where = f"{conf.HEALTH_SETTING}['READY_CHECKS']"
+    where = f"{HEALTH_SETTING}['READY_CHECKS']"
     found: list[Check] = []
     for entry in names:
         kind, colon, alias = entry.partition(":")
@@ -122,7 +122,7 @@ def resolve_checks(names: Iterable[str]) -> list[Check]:
     return found
 
 
-def probe_for(path: str, config: conf.HealthConfig) -> Probe | None:
+def probe_for(path: str, config: HealthConfig) -> Probe | None:
     """Which probe ``path`` asks for; the trailing slash is optional, so no redirect ever answers."""
     trimmed = path.rstrip("/")
     if trimmed == config.liveness_path.rstrip("/"):

@@ -11,8 +11,9 @@ import http.client
 import ssl
 import time
 
-from django_prodserver import conf, heartbeat
+from django_prodserver import heartbeat
 from django_prodserver.backends.base import BaseProcessBackend
+from django_prodserver.conf import health_settings
 from django_prodserver.errors import ProdserverError
 from django_prodserver.health import local_host_header
 from django_prodserver.wiring import URL_INCLUDE
@@ -34,8 +35,8 @@ def check(backend: BaseProcessBackend, *, ready: bool = False) -> str:
     and a web server is asked its readiness page.
     """
     if backend.records_heartbeat:
-        return heartbeat.check(backend.name, conf.health(), ready=ready)
-    health = conf.health()
+        return heartbeat.check(backend.name, health_settings.health(), ready=ready)
+    health = health_settings.health()
     return probe(backend, path=health.readiness_path if ready else health.liveness_path)
 
 
@@ -60,7 +61,7 @@ def target(backend: BaseProcessBackend) -> tuple[str, int, bool]:
 def probe(backend: BaseProcessBackend, timeout: float = TIMEOUT, path: str | None = None) -> str:
     """One line saying the process is healthy; raises :class:`Unhealthy` with the reason."""
     host, port, tls = target(backend)
-    path = path or conf.health().liveness_path
+    path = path or health_settings.health().liveness_path
     shown = f"[{host}]" if ":" in host else host
     url = f"{'https' if tls else 'http'}://{shown}:{port}{path}"
     connection: http.client.HTTPConnection

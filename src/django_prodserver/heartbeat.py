@@ -28,7 +28,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from django_prodserver.conf import HEALTH_SETTING, HealthConfig
+from django_prodserver.conf.health_settings import HEALTH_SETTING, HealthConfig
 from django_prodserver.errors import ProdserverError, StartupError
 
 if TYPE_CHECKING:

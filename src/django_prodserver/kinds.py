@@ -7,7 +7,7 @@ one for the other's process names the command that runs it.
 
 from __future__ import annotations
 
-from django_prodserver import conf
+from django_prodserver.conf.processes import SETTING, get_process, process_names
 from django_prodserver.errors import ConfigurationError, ProdserverError
 from django_prodserver.resolved import Kind
 
@@ -24,14 +24,14 @@ def kind_of(name: str) -> Kind | None:
     from django_prodserver.loading import backend_class
 
     try:
-        return backend_class(conf.get_process(name)).kind
+        return backend_class(get_process(name)).kind
     except ProdserverError:
         return None
 
 
 def names_of(kind: Kind | None) -> list[str]:
     """The configured process names of this kind (every name for None), in setting order."""
-    names = conf.process_names()
+    names = process_names()
     if kind is None:
         return names
     return [name for name in names if kind_of(name) in (kind, None)]
@@ -42,7 +42,7 @@ def require(kind: Kind | None, names: list[str]) -> None:
     if kind is None:
         return
     for name in names:
-        conf.get_process(name)  # an unknown name says so, with the configured ones
+        get_process(name)  # an unknown name says so, with the configured ones
         found = kind_of(name)
         if found is not None and found != kind:
             raise ConfigurationError(
@@ -60,12 +60,12 @@ def first(kind: Kind | None) -> list[str]:
     """
     names = names_of(kind)
     if kind is not None:
-        names = [name for name in names if not conf.get_process(name).oneshot] or names
+        names = [name for name in names if not get_process(name).oneshot] or names
     if not names and kind is not None:
         other: Kind = "worker" if kind == "server" else "server"
-        configured = ", ".join(map(repr, conf.process_names()))
+        configured = ", ".join(map(repr, process_names()))
         raise ConfigurationError(
-            f"No {NOUN[kind]} in {conf.SETTING} (configured: {configured}); "
+            f"No {NOUN[kind]} in {SETTING} (configured: {configured}); "
             f"'manage.py {other}' starts a {NOUN[other]}."
         )
     return names[:1]

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.conf import ProcessConfig
+from django_prodserver.conf.processes import ProcessConfig
 from django_prodserver.errors import BackendImportError, ProgramNotInstalled
 from django_prodserver.importing import NotFound, import_path
 

@@ -16,7 +16,8 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponse
 
-from django_prodserver import conf, health, readiness
+from django_prodserver import health, readiness
+from django_prodserver.conf import health_settings
 
 
 class HealthCheckMiddleware:
@@ -25,7 +26,7 @@ class HealthCheckMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
         self.get_response = get_response
-        self.config = conf.health()
+        self.config = health_settings.health()
         # Resolved once per handler; a bad READY_CHECKS entry is reported by
         # 'manage.py check' (and so before 'prodserver' starts), not per request.
         self.verdicts = readiness.shared(self.config)

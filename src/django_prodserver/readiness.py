@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from django_prodserver import conf
+from django_prodserver.conf import health_settings
 
 if TYPE_CHECKING:
     from django_prodserver.health import Check
@@ -122,14 +122,14 @@ def _run_one(check: Check, outcome: dict[str, tuple[bool, str]]) -> None:
     outcome.setdefault(check.name, found)
 
 
-def shared(config: conf.HealthConfig | None = None) -> Verdicts:
+def shared(config: health_settings.HealthConfig | None = None) -> Verdicts:
     """This process' verdicts for the configured checks (one set per process, after a fork too)."""
-    config = config or conf.health()
+    config = config or health_settings.health()
     return _shared(config, os.getpid())
 
 
 @functools.lru_cache(maxsize=8)
-def _shared(config: conf.HealthConfig, pid: int) -> Verdicts:
+def _shared(config: health_settings.HealthConfig, pid: int) -> Verdicts:
     from django_prodserver.health import resolve_checks
 
     checks = resolve_checks(config.ready_checks)

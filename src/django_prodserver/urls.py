@@ -13,7 +13,8 @@ import re
 
 from django.urls import URLPattern, re_path
 
-from django_prodserver import conf, health
+from django_prodserver import health
+from django_prodserver.conf import health_settings
 from django_prodserver.errors import HealthSettingError
 
 
@@ -22,13 +23,13 @@ def _pattern(path: str) -> str:
     return "^" + re.escape(path.strip("/")) + "/?$"
 
 
-def _health() -> conf.HealthConfig:
+def _health() -> health_settings.HealthConfig:
     try:
-        return conf.health()
+        return health_settings.health()
     except HealthSettingError:
         # 'manage.py check' names the bad key; importing the URLconf, which
         # Django's own checks do, must not turn that into a traceback.
-        return conf.HealthConfig()
+        return health_settings.HealthConfig()
 
 
 _config = _health()

@@ -19,7 +19,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from django.conf import settings
 
-from django_prodserver.conf import ProcessConfig, WarmupConfig
+from django_prodserver.conf.processes import ProcessConfig, WarmupConfig
 from django_prodserver.errors import StartupError
 from django_prodserver.health import local_host_header
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
-from django_prodserver import conf, health
+from django_prodserver import health
+from django_prodserver.conf import health_settings
 
 #: The module every web server is handed; never imported here (it loads the project's app).
 GATEWAY = "django_prodserver.gateway"
@@ -29,9 +30,9 @@ def middleware_wired() -> bool:
     return health.MIDDLEWARE in [str(m) for m in getattr(settings, "MIDDLEWARE", None) or []]
 
 
-def routes(config: conf.HealthConfig | None = None) -> dict[str, health.Probe]:
+def routes(config: health_settings.HealthConfig | None = None) -> dict[str, health.Probe]:
     """Request path → probe, for every path (with and without its slash) wired to a probe."""
-    config = config or conf.health()
+    config = config or health_settings.health()
     middleware = middleware_wired()
     views: dict[health.Probe, Callable[..., Any]] = {
         "liveness": health.liveness,

@@ -27,7 +27,7 @@ from django_prodserver.masking import mask_argv
 from django_prodserver.resolved import Kind, Resolved, Row
 
 if TYPE_CHECKING:
-    from django_prodserver.conf import ProcessConfig
+    from django_prodserver.conf.processes import ProcessConfig
     from django_prodserver.errors import ProdserverError
 
 

@@ -186,7 +186,7 @@ class CeleryWorker(_CeleryBackend):
 
     @cached_property
     def shutdown(self) -> Shutdown:
-        from django_prodserver.conf import supervisor
+        from django_prodserver.conf.supervisor_settings import supervisor
 
         mode = self.process.shutdown if self.process else None
         return Shutdown.of(self.name, mode, self.celery_app(), supervisor().shutdown_timeout)

@@ -99,9 +99,10 @@ class WorkerBackend(ProgramBackend, BaseWorkerBackend):
     def start_server(self, *args: str) -> None:
         if not self.records_heartbeat:
             return super().start_server(*args)
-        from django_prodserver import conf, heartbeat
+        from django_prodserver import heartbeat
+        from django_prodserver.conf import health_settings
 
-        config = conf.health()
+        config = health_settings.health()
         target = self.readiness_target()
         reach = Reach(target, config.heartbeat_interval) if target else None
         with heartbeat.recording(self.name, config, start=False, reach=reach) as heart:

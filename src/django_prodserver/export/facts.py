@@ -2,7 +2,7 @@
 
 Each format module only lays these facts out in its platform's syntax; none of them reads a
 setting or resolves a backend. The stop signal, restart policy and one-shot flag come from the
-process' :class:`~django_prodserver.conf.ProcessConfig`; the kind, the port, the drain and the
+process' :class:`~django_prodserver.conf.processes.ProcessConfig`; the kind, the port, the drain and the
 graceful budget from the backend's resolved value; the probe paths and the worker checks'
 timings from ``PRODSERVER_HEALTH``. The files are for another machine, so the backends
 resolve with the platform contract as the files set it (:func:`platform.exported`), never
@@ -22,9 +22,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from django_prodserver import conf, platform
+from django_prodserver import platform
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.conf import ProcessConfig, RestartPolicy
+from django_prodserver.conf import health_settings, supervisor_settings
+from django_prodserver.conf.processes import ProcessConfig, RestartPolicy, all_processes, get_process
 from django_prodserver.loading import load_backend
 from django_prodserver.resolved import Resolved
 
@@ -104,7 +105,7 @@ class WorkerProbe:
     directory: str | None
 
     @classmethod
-    def of(cls, health: conf.HealthConfig) -> WorkerProbe:
+    def of(cls, health: health_settings.HealthConfig) -> WorkerProbe:
         return cls(
             period=math.ceil(health.heartbeat_max_age / 2),
             failures=2,
@@ -168,7 +169,7 @@ def graceful_budget() -> tuple[int, str]:
     """The longest a prodserver stop takes: the backends' default budget, or the supervisor's
     if longer. For several processes under one supervisor, and for a process whose own budget
     prodserver cannot read."""
-    shutdown = conf.supervisor().shutdown_timeout
+    shutdown = supervisor_settings.supervisor().shutdown_timeout
     if shutdown > platform.GRACEFUL_SECONDS:
         return math.ceil(shutdown), "PRODSERVER_SUPERVISOR['SHUTDOWN_TIMEOUT']"
     return platform.GRACEFUL_SECONDS, "prodserver's default graceful budget"
@@ -241,13 +242,13 @@ def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
 
 def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     """The facts for the named processes (every configured one when none is named)."""
-    processes = [conf.get_process(name) for name in dict.fromkeys(names)] if names else conf.all_processes()
+    processes = [get_process(name) for name in dict.fromkeys(names)] if names else all_processes()
     environ = platform.exported(os.environ)
     backends = {p.name: load_backend(p, environ=environ) for p in processes}
     for backend in backends.values():
         # A file that starts a process which cannot start helps nobody: refuse what --check would.
         backend.validate()
-    health = conf.health()
+    health = health_settings.health()
     return Project(
         processes=tuple(process_facts(p, backends[p.name]) for p in processes if not p.oneshot),
         release=release_step([p for p in processes if p.oneshot]),

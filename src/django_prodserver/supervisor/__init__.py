@@ -17,19 +17,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO
 
-from django_prodserver import conf
+from django_prodserver.conf import health_settings, supervisor_settings
+from django_prodserver.conf.processes import SETTING, ProcessConfig, get_process
 from django_prodserver.errors import ConfigurationError
 
 
-def plan(names: Sequence[str], overrides: Sequence[str]) -> list[conf.ProcessConfig]:
+def plan(names: Sequence[str], overrides: Sequence[str]) -> list[ProcessConfig]:
     """The processes to run, in the order given, refusing what cannot work before starting any."""
     if overrides:
         shown = " ".join(overrides)
         raise ConfigurationError(
             f"Options for the program ({shown}) apply to one process: run 'prodserver NAME {shown}', "
-            f"or put them in {conf.SETTING}[NAME]['ARGS'] to run several processes together."
+            f"or put them in {SETTING}[NAME]['ARGS'] to run several processes together."
         )
-    processes = [conf.get_process(name) for name in dict.fromkeys(names)]
+    processes = [get_process(name) for name in dict.fromkeys(names)]
     if os.name != "posix":
         raise ConfigurationError(
             "Running several processes together needs a POSIX system (process groups and "
@@ -52,7 +53,7 @@ def supervise(
     from django_prodserver.supervisor.process import child_argv, child_environment
 
     processes = plan(names, overrides)
-    timing = conf.supervisor()
+    timing = supervisor_settings.supervisor()
     # A draining web server answers for DRAIN seconds before its graceful stop even begins.
     drain = max(process.drain for process in processes)
     timing = replace(timing, shutdown_timeout=timing.shutdown_timeout + drain)
@@ -74,7 +75,9 @@ def supervise(
     # 'prodserver --healthcheck' without a name then checks every long-running process.
     from django_prodserver import heartbeat
 
-    manifest = heartbeat.write_manifest(conf.health(), [p.name for p in processes if not p.oneshot])
+    manifest = heartbeat.write_manifest(
+        health_settings.health(), [p.name for p in processes if not p.oneshot]
+    )
     try:
         return loop.run()
     finally:

@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import Any, Protocol
 
-from django_prodserver.conf import ProcessConfig, SupervisorConfig
+from django_prodserver.conf.processes import ProcessConfig
+from django_prodserver.conf.supervisor_settings import SupervisorConfig
 from django_prodserver.supervisor.manager import STOP_SIGNALS, Clock, Exited, Manager, Signalled
 from django_prodserver.supervisor.printer import Printer
 from django_prodserver.supervisor.process import Child, reap_any

@@ -13,8 +13,9 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterable
 
-from django_prodserver.conf import SUPERVISOR_SETTING as SETTING
-from django_prodserver.conf import ProcessConfig, SupervisorConfig
+from django_prodserver.conf.processes import ProcessConfig
+from django_prodserver.conf.supervisor_settings import SUPERVISOR_SETTING as SETTING
+from django_prodserver.conf.supervisor_settings import SupervisorConfig
 from django_prodserver.supervisor.policy import (
     after_exit,
     backoff,

@@ -12,7 +12,8 @@ import signal
 from dataclasses import dataclass
 from typing import Literal
 
-from django_prodserver.conf import ProcessConfig, SupervisorConfig
+from django_prodserver.conf.processes import ProcessConfig
+from django_prodserver.conf.supervisor_settings import SupervisorConfig
 
 Action = Literal["restart", "done", "stop-all", "crash-loop"]
 

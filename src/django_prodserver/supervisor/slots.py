@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from django_prodserver.conf import ProcessConfig
+from django_prodserver.conf.processes import ProcessConfig
 
 
 class Handle(Protocol):

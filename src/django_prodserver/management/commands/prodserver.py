@@ -9,10 +9,12 @@ from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import conf, kinds
+from django_prodserver import kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import W007, only_processes, process_errors
+from django_prodserver.conf import health_settings
+from django_prodserver.conf.processes import all_processes, get_process, key_warnings
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend, reusing_backends
 from django_prodserver.resolved import Kind
@@ -101,7 +103,9 @@ class Command(BaseCommand):
             else:
                 scope = names or kinds.first(self.process_kind)
             if not options.get("skip_checks"):
-                conf.supervisor()  # one line here, rather than in Django's SystemCheckError block
+                from django_prodserver.conf.supervisor_settings import supervisor
+
+                supervisor()  # one line here, rather than in Django's SystemCheckError block
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
         if not options.get("skip_checks"):
@@ -114,7 +118,7 @@ class Command(BaseCommand):
             # Django's run below leaves the processes in scope to us: say here what it would
             # have warned about them, a key that nothing reads (a typo that would do nothing).
             for name in scope:
-                for text in conf.key_warnings(conf.get_process(name)):
+                for text in key_warnings(get_process(name)):
                     self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
         # The processes in scope were just checked: Django's own run (all other checks)
         # need not validate them a second time.
@@ -157,7 +161,7 @@ class Command(BaseCommand):
             names = kinds.first(self.process_kind)
         if len(names) > 1:
             return self._supervise(names, overrides, options)
-        process = conf.get_process(names[0])
+        process = get_process(names[0])
         backend = load_backend(process, overrides)
         if options["dry_run"]:
             return self._dry_run(backend)
@@ -170,11 +174,11 @@ class Command(BaseCommand):
         from django_prodserver import heartbeat
         from django_prodserver.healthcheck import check
 
-        chosen = names or heartbeat.supervised(conf.health()) or kinds.first(self.process_kind)[:1]
+        chosen = names or heartbeat.supervised(health_settings.health()) or kinds.first(self.process_kind)[:1]
         failed = []
         for name in chosen:
             try:
-                self.stdout.write(check(load_backend(conf.get_process(name), overrides), ready=ready))
+                self.stdout.write(check(load_backend(get_process(name), overrides), ready=ready))
             except ProdserverError as exc:
                 failed.append(str(exc))
         if failed:
@@ -182,7 +186,7 @@ class Command(BaseCommand):
 
     def _list(self) -> None:
         listed = kinds.names_of(self.process_kind)
-        for process in conf.all_processes():
+        for process in all_processes():
             if process.name not in listed:
                 continue
             try:
@@ -207,7 +211,7 @@ class Command(BaseCommand):
             probes = wiring.describe(wiring.routes(), backend.resolve().program)
             self.stdout.write(f"  {serving.app} serves {serving.project_app}; {probes}")
         if backend.records_heartbeat:
-            self.stdout.write(f"  {heartbeat.describe(backend.name, conf.health())}")
+            self.stdout.write(f"  {heartbeat.describe(backend.name, health_settings.health())}")
 
     def _check(self, names: list[str], overrides: list[str]) -> None:
         """Just prodserver's system checks (deploy ones too), then each process' command."""
@@ -217,7 +221,7 @@ class Command(BaseCommand):
         with only_processes(names):
             self.check(tags=[TAG], include_deployment_checks=True, display_num_errors=True)
         for name in names:
-            backend = load_backend(conf.get_process(name), overrides)
+            backend = load_backend(get_process(name), overrides)
             backend.validate()
             self.stdout.write(f"{name}: {backend.shell_command()}")
 
