@@ -26,7 +26,7 @@ from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
 from contract import GUNICORN
-from django_prodserver import checks, errors, platform
+from django_prodserver import check_ids, checks, errors, platform
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.gunicorn import GunicornServer
 from harness import free_port, prodserver, run_manage
@@ -87,9 +87,9 @@ def ids(processes: Any, **kw: Any) -> list[str]:
 
 
 def test_ids_are_unique_well_formed_and_each_has_a_hint() -> None:
-    all_ids = [spec.id for spec in checks.ALL]
+    all_ids = [spec.id for spec in check_ids.ALL]
     assert len(all_ids) == len(set(all_ids))
-    for spec in checks.ALL:
+    for spec in check_ids.ALL:
         assert re.fullmatch(r"prodserver\.[EW]\d{3}", spec.id), spec
         assert spec.title.endswith("."), spec
         assert spec.hint.endswith("."), spec
@@ -103,21 +103,39 @@ def test_every_error_class_has_its_own_id() -> None:
         and issubclass(cls, errors.ProdserverError)
         and cls is not errors.ProdserverError
     ]
-    mapped = {cls: checks.check_id(cls("x")) for cls in classes}
-    assert checks.E008 not in mapped.values(), mapped  # E008 is for errors of custom backends
+    mapped = {cls: check_ids.check_id(cls("x")) for cls in classes}
+    assert check_ids.E008 not in mapped.values(), mapped  # E008 is for errors of custom backends
     assert len(set(mapped.values())) == len(classes)
-    assert {spec for _, spec in checks.ERROR_IDS} <= set(checks.ALL)
-    assert checks.check_id(errors.OptionError("x")).id == "prodserver.E004"
+    assert {spec for _, spec in check_ids.ERROR_IDS} <= set(check_ids.ALL)
+    assert check_ids.check_id(errors.OptionError("x")).id == "prodserver.E004"
 
 
-def test_ids_are_written_only_in_checks_py() -> None:
+def test_ids_are_written_only_in_check_ids_py() -> None:
     pattern = re.compile(r"prodserver\.[EW]\d{3}")
+    table = Path(check_ids.__file__)
     elsewhere = {
         str(path.relative_to(SRC)): pattern.findall(path.read_text())
         for path in SRC.rglob("*.py")
-        if path.name != "checks.py" and pattern.search(path.read_text())
+        if path != table and pattern.search(path.read_text())
     }
     assert elsewhere == {}
+    assert set(pattern.findall(table.read_text())) == {spec.id for spec in check_ids.ALL}
+
+
+def test_the_id_table_is_still_importable_from_checks() -> None:
+    """Code written before check_ids.py existed imports the ids from ``django_prodserver.checks``."""
+    from django_prodserver.checks import ALL, E001, ERROR_IDS, W007, CheckId, check_id
+
+    assert (ALL, E001, ERROR_IDS, W007, CheckId, check_id) == (
+        check_ids.ALL,
+        check_ids.E001,
+        check_ids.ERROR_IDS,
+        check_ids.W007,
+        check_ids.CheckId,
+        check_ids.check_id,
+    )
+    with pytest.raises(AttributeError, match="has no attribute 'E999'"):
+        checks.E999  # noqa: B018
 
 
 def test_the_docs_list_every_check_as_declared() -> None:
@@ -125,11 +143,27 @@ def test_the_docs_list_every_check_as_declared() -> None:
     when = {False: "every `check`", True: "`check --deploy`, `prodserver`"}
     missing = [
         spec.id
-        for spec in checks.ALL
+        for spec in check_ids.ALL
         if f"| `{spec.id}` | {when[spec.deploy]} | {spec.title} | {spec.hint} |" not in text
     ]
     assert missing == []
-    assert len(re.findall(r"^\| `prodserver\.[EW]\d{3}` \|", text, re.MULTILINE)) == len(checks.ALL)
+    assert len(re.findall(r"^\| `prodserver\.[EW]\d{3}` \|", text, re.MULTILINE)) == len(check_ids.ALL)
+
+
+def imported_modules(*args: str) -> set[str]:
+    """The modules a ``manage.py`` command imports (``-X importtime`` lists each on stderr)."""
+    result = run_manage(*args, processes=web(), env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return set(re.findall(r"^import time:.*\| +(\S+)$", result.stderr, re.MULTILINE))
+
+
+def test_a_start_that_runs_no_check_imports_neither_the_ids_nor_the_supervisor_settings() -> None:
+    """Registering the checks (``django.setup()``) must not cost a start with ``--skip-checks``."""
+    lazy = {"django_prodserver.check_ids", "django_prodserver.conf.supervisor_settings"}
+    assert lazy <= imported_modules("check")
+    started = imported_modules("prodserver", "web", "--skip-checks", "--dry-run")
+    assert "django_prodserver.checks" in started
+    assert lazy & started == set()
 
 
 # ----- errors, as exact id lists ----------------------------------------------------------------
@@ -194,7 +228,7 @@ def test_args_the_program_rejects_are_e004(args: Mapping[str, Any]) -> None:
 def test_an_unknown_key_says_which_option_was_meant() -> None:
     [message] = run(web(UVICORN, ARGS={"worker": 2}))
     assert message.msg == "Process 'web': ARGS key 'worker' is not a uvicorn option; did you mean 'workers'?"
-    assert message.hint == checks.E004.hint
+    assert message.hint == check_ids.E004.hint
 
 
 def test_a_bad_platform_variable_is_a_deploy_check_e012(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -253,7 +287,7 @@ def test_a_misspelt_key_of_a_builtin_backend_is_w007_naming_the_key_meant(backen
             "prodserver.W007",
             django_checks.WARNING,
             "Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'DRIAN'; did you mean 'DRAIN'?",
-            checks.W007.hint,
+            check_ids.W007.hint,
         )
     ]
 
@@ -478,14 +512,14 @@ def test_deploy_warning_messages() -> None:
         (
             "prodserver.W001",
             "Process 'web': waitress-serve listens on all interfaces (0.0.0.0) while DEBUG = True.",
-            checks.W001.hint,
+            check_ids.W001.hint,
         ),
         (
             "prodserver.W002",
             "Process 'web': SECURE_PROXY_SSL_HEADER relies on X-Forwarded-Proto, but waitress-serve removes "
             "that header from every request because it trusts no proxy for it: request.is_secure() is never "
             "True.",
-            checks.W002.hint,
+            check_ids.W002.hint,
         ),
     ]
 
@@ -502,7 +536,7 @@ def test_call_command_check_reports_the_error_with_its_hint() -> None:
     assert (
         "?: (prodserver.E004) Process 'web': ARGS key 'wrkers' is not a gunicorn option; did you mean "
         "'workers', 'worker-class' or 'dirty-workers'?\n"
-        f"\tHINT: {checks.E004.hint}\n"
+        f"\tHINT: {check_ids.E004.hint}\n"
     ) in str(info.value)
 
 
@@ -515,7 +549,7 @@ def test_call_command_check_deploy_prints_warnings_and_passes(monkeypatch: pytes
         "System check identified some issues:\n\nWARNINGS:\n"
         "?: (prodserver.W001) Process 'web': gunicorn listens on all interfaces (0.0.0.0) while DEBUG = "
         "True.\n"
-        f"\tHINT: {checks.W001.hint}\n\nSystem check identified 1 issue (0 silenced).\n"
+        f"\tHINT: {check_ids.W001.hint}\n\nSystem check identified 1 issue (0 silenced).\n"
     )
 
 

@@ -15,14 +15,14 @@ from typing import Any
 
 import pytest
 
-from django_prodserver import checks, platform
+from django_prodserver import check_ids, platform
 from django_prodserver.errors import OptionError
 
 
 def error(function: Callable[[Mapping[str, str], str], Any], environ: dict[str, str]) -> str:
     with pytest.raises(OptionError) as caught:
         function(environ, "web")
-    assert checks.check_id(caught.value).id == "prodserver.E012"
+    assert check_ids.check_id(caught.value).id == "prodserver.E012"
     return str(caught.value)
 
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_prodserver import kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.checks import W007, only_processes, process_errors
+from django_prodserver.checks import only_processes, process_errors
 from django_prodserver.conf import health_settings
 from django_prodserver.conf.processes import all_processes, get_process, key_warnings
 from django_prodserver.errors import ProdserverError
@@ -117,6 +117,8 @@ class Command(BaseCommand):
                 raise CommandError("\n".join(map(str, errors))) from errors[0]
             # Django's run below leaves the processes in scope to us: say here what it would
             # have warned about them, a key that nothing reads (a typo that would do nothing).
+            from django_prodserver.check_ids import W007
+
             for name in scope:
                 for text in key_warnings(get_process(name)):
                     self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
