@@ -152,3 +152,52 @@ def test_the_known_keys_are_exactly_those_parse_process_reads() -> None:
     entry = ReadKeys(BACKEND=BACKEND)
     conf.parse_process("web", entry)
     assert entry.read == conf.PROCESS_KEYS
+
+
+#: Every public name of ``django_prodserver.conf`` when it was one module: projects and custom
+#: backends written for 2.x/3.x import them from there.
+CONF_NAMES = [
+    "SETTING",
+    "RestartPolicy",
+    "RESTART_POLICIES",
+    "ArgsValue",
+    "ShutdownMode",
+    "SHUTDOWN_MODES",
+    "WarmupPolicy",
+    "WARMUP_POLICIES",
+    "WARMUP_KEYS",
+    "WarmupConfig",
+    "ProcessConfig",
+    "PROCESS_KEYS",
+    "check_name",
+    "DRAIN_MAX_SECONDS",
+    "parse_process",
+    "key_warnings",
+    "process_names",
+    "get_process",
+    "all_processes",
+    "HEALTH_SETTING",
+    "HealthConfig",
+    "HEALTH_KEYS",
+    "SECONDS_LIMITS",
+    "health",
+    "SUPERVISOR_SETTING",
+    "SupervisorConfig",
+    "SUPERVISOR_KEYS",
+    "MAX_SECONDS",
+    "MAX_RETRIES",
+    "supervisor",
+]
+
+
+def test_conf_still_offers_every_name_it_had() -> None:
+    from django_prodserver.conf import health_settings, processes, supervisor_settings
+
+    homes = (processes, health_settings, supervisor_settings)
+    assert sorted(conf.__all__) == sorted(CONF_NAMES)
+    for name in CONF_NAMES:
+        (home,) = [module for module in homes if hasattr(module, name)]
+        # The same object, and the function, not the submodule that shares its package.
+        assert getattr(conf, name) is getattr(home, name), name
+    with pytest.raises(AttributeError, match="has no attribute 'get_proces'"):
+        conf.get_proces  # noqa: B018
