@@ -106,10 +106,6 @@ class DaphneServer(WebServerBackend):
     def load_schema(self) -> OptionSchema:
         return from_argparse("daphne", _cli().parser)
 
-    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
-        # Daphne has no option for it: the stop is ours (graceful_server).
-        return self.graceful_timeout, "prodserver's daphne backend"
-
     def listen_on_port(self, port: str) -> Mapping[str, Any]:
         return {"bind": "0.0.0.0", "port": port}
 

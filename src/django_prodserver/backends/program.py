@@ -68,6 +68,9 @@ class ProgramBackend(BaseProcessBackend):
     #: (gunicorn's ``graceful-timeout``). Its resolved value is ``Resolved.graceful_seconds``,
     #: which the exports wait for before SIGKILL; None when no option bounds it.
     graceful_option: ClassVar[str | None] = None
+    #: For a program with no such option, whose graceful stop prodserver runs itself (waitress,
+    #: daphne): the seconds that stop gives work in flight, reported the same way.
+    graceful_timeout: ClassVar[float | None] = None
 
     # ----- what each program supplies -------------------------------------------------
 
@@ -116,9 +119,12 @@ class ProgramBackend(BaseProcessBackend):
     def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
         """Seconds the program gives work in flight after the stop signal, and where that is set.
 
-        The resolved value of ``graceful_option``; (None, "") when nothing prodserver can read
-        sets it (a config file, ARGS as a string) or it says "no bound".
+        ``graceful_timeout`` where prodserver runs the stop itself, else the resolved value of
+        ``graceful_option``; (None, "") when nothing prodserver can read sets it (a config file,
+        ARGS as a string) or it says "no bound".
         """
+        if self.graceful_timeout is not None:
+            return self.graceful_timeout, f"prodserver's {self.module} backend"
         key = self.graceful_option
         lookup = resolve_key(self.schema, self.aliases, key) if key else None
         setting = options.get(lookup.option.dest) if lookup else None

@@ -79,10 +79,6 @@ class WaitressServer(WebServerBackend):
     #: Seconds SIGTERM waits for requests in flight (waitress' own: 5 s): within Kubernetes' 30 s.
     graceful_timeout: ClassVar[float] = platform.GRACEFUL_SECONDS
 
-    def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
-        # Waitress has no option for it: the stop is ours (graceful_dispatcher).
-        return self.graceful_timeout, "prodserver's waitress backend"
-
     def load_schema(self) -> OptionSchema:
         return _waitress_schema(self.program)
 
