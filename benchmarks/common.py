@@ -4,6 +4,7 @@ read its process tree's CPU time and memory from /proc, stop it, and turn pairs 
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import json
 import os
@@ -85,6 +86,29 @@ def count_ratio(name: str, counts: dict[str, float], unit: str, scale: float = 1
         flush=True,
     )
     return {**counts, "ratio": ratio}
+
+
+def output_options(parser: argparse.ArgumentParser) -> None:
+    """``--json FILE`` and ``--plot [DIR]``, the same for every benchmark that keeps results."""
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--plot",
+        nargs="?",
+        const=HERE.parent / "docs" / "benchmarks",
+        type=Path,
+        help="write PNG charts into DIR (default: docs/benchmarks, which the docs embed)",
+    )
+
+
+def keep(payload: dict[str, object], options: argparse.Namespace, chart: str) -> None:
+    """``--json``: the raw results; ``--plot``: the charts ``plot.<chart>`` draws from them."""
+    if options.json:
+        options.json.write_text(json.dumps(payload, indent=2))
+    if options.plot:
+        import plot  # matplotlib (the dev extra), only when charts are asked for
+
+        for path in getattr(plot, chart)(payload, options.plot):
+            print(f"wrote {path}")
 
 
 def free_port() -> int:

@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite):
 
-    .venv/bin/python benchmarks/healthcheck_cost.py [--rounds 10]
+    .venv/bin/python benchmarks/healthcheck_cost.py [--rounds 10] [--json FILE] [--plot]
 
 Starts the test project's Celery worker on Redis under ``manage.py prodserver worker`` (which
 records a heartbeat), then runs both probes against it, alternating (ours, celery's, ours, …)
@@ -14,7 +14,6 @@ ratio to ``celery inspect ping``. Both must exit 0, or the run stops.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import subprocess
@@ -27,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 sys.path.insert(0, str(TESTS))
+
+import common  # noqa: E402
 
 from harness import REDIS_URL, Child, child_env  # noqa: E402
 
@@ -49,9 +50,10 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
-    rounds = parser.parse_args().rounds
-    # As installed: with PYTHONDONTWRITEBYTECODE=1 a checkout recompiles the package every start.
-    compileall.compile_dir(Path(__file__).resolve().parents[1] / "src", quiet=1)
+    common.output_options(parser)
+    options = parser.parse_args()
+    rounds = options.rounds
+    common.compile_sources()
     queue = f"bench_{uuid.uuid4().hex[:8]}"
     node = f"{queue}@bench"
     beats = tempfile.mkdtemp()
@@ -98,6 +100,12 @@ def main() -> None:
     for name, (wall, cpu) in medians.items():
         shown = f"wall {wall:.3f} s ({wall / their_wall:.2f}x)   CPU {cpu:.3f} s ({cpu / their_cpu:.2f}x)"
         print(f"{name:<50} {shown}")
+    payload: dict[str, object] = {
+        "machine": common.machine(),
+        "rounds": rounds,
+        "results": {name: {"wall_s": wall, "cpu_ms": 1000 * cpu} for name, (wall, cpu) in medians.items()},
+    }
+    common.keep(payload, options, "probe")
 
 
 if __name__ == "__main__":

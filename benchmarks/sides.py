@@ -48,6 +48,11 @@ def _host_port(port: int, workers: int) -> dict[str, object]:
     return {"host": "127.0.0.1", "port": port, "workers": workers}
 
 
+def _host_port_cli(program: str, app: str, *extra: str) -> Callable[[int, int], list[str]]:
+    """What a user types to run a server that takes ``--host``, ``--port`` and ``--workers``."""
+    return lambda p, w: [program, "--host=127.0.0.1", f"--port={p}", f"--workers={w}", *extra, app]
+
+
 SIDES = {
     side.name: side
     for side in (
@@ -65,7 +70,7 @@ SIDES = {
             "asgi",
             "uvicorn.UvicornServer",
             _host_port,
-            lambda p, w: ["uvicorn", "--host=127.0.0.1", f"--port={p}", f"--workers={w}", ASGI],
+            _host_port_cli("uvicorn", ASGI),
         ),
         Side(
             "uvicorn-wsgi",
@@ -73,14 +78,7 @@ SIDES = {
             "wsgi",
             "uvicorn.UvicornWSGIServer",
             _host_port,
-            lambda p, w: [
-                "uvicorn",
-                "--host=127.0.0.1",
-                f"--port={p}",
-                f"--workers={w}",
-                "--interface=wsgi",
-                WSGI,
-            ],
+            _host_port_cli("uvicorn", WSGI, "--interface=wsgi"),
         ),
         Side(
             "granian",
@@ -88,14 +86,7 @@ SIDES = {
             "asgi",
             "granian.GranianASGIServer",
             _host_port,
-            lambda p, w: [
-                "granian",
-                "--host=127.0.0.1",
-                f"--port={p}",
-                f"--workers={w}",
-                "--interface=asgi",
-                ASGI,
-            ],
+            _host_port_cli("granian", ASGI, "--interface=asgi"),
         ),
         Side(
             "granian-wsgi",
@@ -103,14 +94,7 @@ SIDES = {
             "wsgi",
             "granian.GranianWSGIServer",
             _host_port,
-            lambda p, w: [
-                "granian",
-                "--host=127.0.0.1",
-                f"--port={p}",
-                f"--workers={w}",
-                "--interface=wsgi",
-                WSGI,
-            ],
+            _host_port_cli("granian", WSGI, "--interface=wsgi"),
         ),
         Side(
             "waitress",

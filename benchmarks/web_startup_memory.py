@@ -23,7 +23,6 @@ import json
 import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
 import common
@@ -118,8 +117,7 @@ def main() -> None:
     parser.add_argument(
         "--skip-checks", action="store_true", help="start prodserver with --skip-checks (no system checks)"
     )
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
+    common.output_options(parser)
     options = parser.parse_args()
     extra = ["--skip-checks"] if options.skip_checks else []
     common.compile_sources()
@@ -139,13 +137,7 @@ def main() -> None:
         "skip_checks": options.skip_checks,
         "results": results,
     }
-    if options.json:
-        options.json.write_text(json.dumps(payload, indent=2))
-    if options.plot:
-        import plot
-
-        for path in plot.startup_memory(payload, options.plot):
-            print(f"wrote {path}")
+    common.keep(payload, options, "startup_memory")
 
 
 if __name__ == "__main__":

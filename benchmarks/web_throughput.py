@@ -24,7 +24,6 @@ import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import common
@@ -135,8 +134,7 @@ def main() -> None:
         help='prodserver\'s defaults vs these ARGS on top, e.g. \'{"access-log-fmt": "%%(status)d"}\'',
     )
     parser.add_argument("--no-ceiling", action="store_true", help="skip the in-process ceiling")
-    parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--plot", nargs="?", const=common.HERE.parent / "docs" / "benchmarks", type=Path)
+    common.output_options(parser)
     options = parser.parse_args()
     common.compile_sources()
     options.cores = common.Cores.pick()
@@ -168,13 +166,7 @@ def main() -> None:
         "interfaces": {s.name: s.interface for s in selected},
         "results": results,
     }
-    if options.json:
-        options.json.write_text(json.dumps(payload, indent=2))
-    if options.plot:
-        import plot
-
-        for path in plot.throughput(payload, options.plot):
-            print(f"wrote {path}")
+    common.keep(payload, options, "throughput")
 
 
 if __name__ == "__main__":
