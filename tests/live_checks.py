@@ -6,6 +6,7 @@ output with the reason (``Child.fail``).
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import ssl
 import threading
@@ -27,13 +28,22 @@ def streamed_lines(child: Child, url: str) -> None:
 
 
 def websocket_echo(child: Child, url: str, tls: ssl.SSLContext | None = None) -> None:
-    """One message through testproject's /ws/echo/ (``tls`` for a ``wss://`` URL)."""
-    from websockets.sync.client import connect
+    """One message through testproject's /ws/echo/ (``tls`` for a ``wss://`` URL).
+
+    websockets' asyncio client, not its threaded sync one: over TLS the sync client reads the
+    socket from a second thread while the first writes the upgrade request, and under load about
+    one handshake in twenty never completes (and its clean-up then blocks in that read). A
+    single-threaded client sending the same request got every answer in 1800 tries.
+    """
+    from websockets.asyncio.client import connect
+
+    async def echo() -> str:
+        async with connect(url, ssl=tls, open_timeout=10, close_timeout=5) as ws:
+            await ws.send("hello")
+            return str(await asyncio.wait_for(ws.recv(), 10))
 
     try:
-        with connect(url, ssl=tls, open_timeout=10, close_timeout=5) as ws:
-            ws.send("hello")
-            answer = ws.recv(timeout=10)
+        answer = asyncio.run(echo())
     except Exception as exc:
         raise child.fail(f"websocket {url} failed: {exc!r}") from exc
     if answer != "echo: hello":

@@ -16,6 +16,7 @@ import pytest
 
 from harness import REDIS_URL, TESTS_DIR, Child, child_env, free_port, run_manage
 from worker_support import (
+    STOP_AFTER_A_TASK,
     celery_delete_queue,
     celery_processes,
     celery_send,
@@ -288,7 +289,7 @@ def test_worker_runs_a_celery_worker_from_its_3x_path(tmp_path: Path) -> None:
         child.wait_for_line(" ready.")
         celery_send(REDIS_URL, "testproject.touch", str(tmp_path / "done"), queue=queue)
         assert wait_for_file(tmp_path / "done", child).startswith("done by pid")
-        assert stop_group(child) == 0, child.output
+        assert stop_group(child, timeout=STOP_AFTER_A_TASK) == 0, child.output
     finally:
         child.kill_group()
         celery_delete_queue(REDIS_URL, queue)

@@ -24,6 +24,7 @@ from worker_support import (
     CELERY_APP,
     CELERY_BEAT,
     CELERY_FLOWER,
+    STOP_AFTER_A_TASK,
     celery_delete_queue,
     celery_processes,
     celery_queue_length,
@@ -73,7 +74,7 @@ def test_the_worker_runs_a_task(broker: str, queue: str, tmp_path: Path) -> None
         child.wait_for_line(" ready.")
         celery_send(broker, "testproject.touch", str(tmp_path / "done"), queue=queue)
         assert wait_for_file(tmp_path / "done", child).startswith("done by pid")
-        assert child.stop() == 0, child.output
+        assert child.stop(timeout=STOP_AFTER_A_TASK) == 0, child.output
 
 
 @needs_soft_shutdown
@@ -166,7 +167,7 @@ def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path)
     env = {"CELERY_BROKER_URL": REDIS_URL}
     with prodserver("worker", "beat", processes=processes, settings=settings, env=env) as both:
         wait_for_file(done, both)
-        assert both.stop() == 0, both.output
+        assert both.stop(timeout=STOP_AFTER_A_TASK) == 0, both.output
         assert "Scheduler: Sending due task touch (testproject.touch)" in both.output
         assert "system | beat exited with code 0" in both.output
         assert "system | worker exited with code 0" in both.output

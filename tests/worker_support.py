@@ -72,6 +72,12 @@ def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     return path.read_text()
 
 
+#: How long a test waits for a Celery worker to stop after a task it ran. The task's file can
+#: exist before the worker's main process has the result; a SIGTERM in that window finds the
+#: task still active, and the default SHUTDOWN 'soft' then waits out its 20 s in full.
+STOP_AFTER_A_TASK = 60
+
+
 def signal_group(child: Child) -> None:
     """SIGTERM to every process of the child's group, as systemd, Heroku or a killpg do."""
     with contextlib.suppress(ProcessLookupError):
