@@ -17,7 +17,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, BinaryIO
 
-from django_prodserver.conf import health_settings, supervisor_settings
 from django_prodserver.conf.processes import SETTING, ProcessConfig, get_process
 from django_prodserver.errors import ConfigurationError
 
@@ -46,8 +45,9 @@ def supervise(
     stream: BinaryIO | None = None,
 ) -> int:
     """Run the named processes together until they stop; return the exit status."""
-    # Imported here: every supervised child imports this package (for .child) on its way to
-    # starting its server, and needs none of the supervisor's own machinery.
+    # Imported here: every process started alone imports this package (for .child) on its way
+    # to starting its server, and needs none of the supervisor's own machinery or settings.
+    from django_prodserver.conf import health_settings, supervisor_settings
     from django_prodserver.supervisor.loop import Loop
     from django_prodserver.supervisor.printer import Printer, use_colour
     from django_prodserver.supervisor.process import child_argv, child_environment
