@@ -20,14 +20,18 @@ def start(backend: BaseProcessBackend, stderr: Any) -> None:
     if backend.process is not None and backend.process.warmup is not None:
         from django_prodserver.warmup import warm_up
 
+        gc.enable()  # the warm-up's requests make garbage as any request does: collect it
+
         # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
         warm_up(backend.process, stderr)
     argv = backend.prepared_argv()
     # Everything imported so far (Django, the project, this package) lives as long as the
     # process. Freezing it keeps the garbage collector from rescanning it in every worker
     # and from touching (and so copying) those pages after the server forks. No collection
-    # first: at this point it frees nothing and costs about 27 ms of start-up.
+    # first: at this point it frees nothing and costs about 27 ms of start-up. The command
+    # paused the collector until now (management/commands/prodserver.py): the server collects.
     gc.freeze()
+    gc.enable()
     drain = backend.resolve().drain
     if drain:
         from django_prodserver.draining import hold_stop_signal

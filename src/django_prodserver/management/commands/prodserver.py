@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import shlex
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -85,9 +86,17 @@ class Command(BaseCommand):
         parser.add_argument("--output", metavar="DIR", help="the directory --export writes into")
 
     def execute(self, *args: Any, **options: Any) -> Any:
-        # The checks below and the start share each backend: it resolves and validates once.
-        with reusing_backends():
-            return self._execute(*args, **options)
+        # From here to the start, the command and the checks allocate little that is garbage
+        # (about 100 to 400 objects), while each pass of the cyclic collector rescans all of
+        # Django: paused, a start runs 2 % fewer instructions. start() and the supervisor turn
+        # it back on before anything runs for long; every other way out, the finally below.
+        gc.disable()
+        try:
+            # The checks below and the start share each backend: it resolves and validates once.
+            with reusing_backends():
+                return self._execute(*args, **options)
+        finally:
+            gc.enable()
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
@@ -237,6 +246,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {load_backend(process).shell_command()}")
             return
         self.stdout.flush()
+        gc.enable()  # the supervisor runs as long as its children: collect as usual
         code = supervise(names, overrides, options)
         if code:
             raise SystemExit(code)
