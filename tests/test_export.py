@@ -174,14 +174,27 @@ def test_the_graceful_timeout_in_args_reaches_the_platform_files(tmp_path: Path)
 
 def test_this_shells_platform_variables_do_not_reach_the_files() -> None:
     """The files are for another machine: the same settings export the same bytes."""
-    processes = {"web": {"BACKEND": "gunicorn"}, "api": {"BACKEND": "uvicorn", "ARGS": {"host": "0.0.0.0"}}}
+    processes = {
+        "web": {"BACKEND": "gunicorn"},
+        "api": {"BACKEND": "uvicorn", "ARGS": {"host": "0.0.0.0"}},
+        "ws": {"BACKEND": "granian-asgi", "ARGS": {"host": "0.0.0.0"}},
+    }
     plain = export_testproject(processes, "compose")
     assert plain.returncode == 0, plain.stderr
-    shell = export_testproject(processes, "compose", env={"PORT": "1234", "WEB_CONCURRENCY": "3"})
+    # The contract's variables, and each program's own, which it reads on that machine itself.
+    variables = {
+        "PORT": "1234",
+        "WEB_CONCURRENCY": "3",
+        "FORWARDED_ALLOW_IPS": "10.0.0.1",
+        "GUNICORN_CMD_ARGS": "--workers 7 --graceful-timeout 99",
+        "UVICORN_WORKERS": "5",
+        "GRANIAN_WORKERS": "6",
+    }
+    shell = export_testproject(processes, "compose", env=variables)
     assert (shell.returncode, shell.stderr, shell.stdout) == (0, "", plain.stdout)
     services = yaml.safe_load(plain.stdout)["services"]
     # ARGS leave the port to PORT, which the file sets: the container binds 0.0.0.0 there.
-    assert [services[name]["ports"] for name in ("web", "api")] == [["8000:8000"], ["8000:8000"]]
+    assert [services[name]["ports"] for name in ("web", "api", "ws")] == [["8000:8000"]] * 3
     assert "loopback" not in plain.stdout
 
 

@@ -151,23 +151,20 @@ def default_workers(kind: str, root: Path = CGROUP_ROOT, self_cgroup: Path = SEL
     return budget.whole, f"one per CPU ({budget.reason})"
 
 
-#: The variables of the contract: what the platform a process runs on sets.
-CONTRACT_VARIABLES = ("PORT", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS")
-
 #: The ``PORT`` the exports set for a web process whose ARGS leave its address to ``PORT``
 #: (the port every supported server listens on by default).
 EXPORT_PORT = 8000
 
 
-def exported(environ: Mapping[str, str]) -> dict[str, str]:
-    """``environ`` as on the machine an export is for: the contract as the exported files set it.
+def exported() -> dict[str, str]:
+    """The environment of the machine an export is for, as far as the exported files set it.
 
-    This shell's ``PORT``, ``WEB_CONCURRENCY`` and ``FORWARDED_ALLOW_IPS`` say nothing about
-    that machine, so the same settings export the same files whatever the shell has set.
+    Nothing of this shell says anything about that machine: not its ``PORT``,
+    ``WEB_CONCURRENCY`` or ``FORWARDED_ALLOW_IPS``, nor a program's own variables
+    (``GUNICORN_CMD_ARGS``, ``UVICORN_*``, ``GRANIAN_*``), which the program reads there
+    itself. So the same settings export the same files whatever the shell has set.
     """
-    found = {k: v for k, v in environ.items() if k not in CONTRACT_VARIABLES}
-    found["PORT"] = str(EXPORT_PORT)
-    return found
+    return {"PORT": str(EXPORT_PORT)}
 
 
 def env_port(environ: Mapping[str, str]) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -128,11 +128,9 @@ def from_click(program: str, command: click.Command, *, skip: Iterable[str] = ()
     return OptionSchema(program, options)
 
 
-def click_env_dests(schema: OptionSchema, prefix: str) -> set[str]:
-    """Options set through the program's own ``PREFIX_OPTION`` environment variables."""
-    import os
-
-    return {o.dest for o in schema if f"{prefix}_{o.dest.upper()}" in os.environ}
+def click_env_dests(schema: OptionSchema, prefix: str, environ: Mapping[str, str]) -> set[str]:
+    """Options set through the program's own ``PREFIX_OPTION`` variables of ``environ``."""
+    return {o.dest for o in schema if f"{prefix}_{o.dest.upper()}" in environ}
 
 
 _FLAG_ACTIONS = (

@@ -38,7 +38,7 @@ class _GranianServer(WebServerBackend):
         return from_click("granian", cli)
 
     def program_environment_dests(self) -> set[str]:
-        return click_env_dests(self.schema, ENV_PREFIX)
+        return click_env_dests(self.schema, ENV_PREFIX, self.environ)
 
     def fixed_options(self) -> Mapping[str, Any]:
         # Granian's default interface is RSGI: a Django app starts, then answers 500.

@@ -48,7 +48,7 @@ class GunicornServer(WebServerBackend):
         GUNICORN_CMD_ARGS sits beneath the command line: a default of ours there would
         silently beat what the user set in it.
         """
-        return parsed_options(platform.gunicorn_args_from_env(os.environ, self.name))
+        return parsed_options(platform.gunicorn_args_from_env(self.environ, self.name))
 
     @cached_property
     def worker_class(self) -> str:

@@ -30,7 +30,7 @@ class UvicornServer(WebServerBackend):
         return from_click("uvicorn", main)
 
     def program_environment_dests(self) -> set[str]:
-        return click_env_dests(self.schema, "UVICORN")
+        return click_env_dests(self.schema, "UVICORN", self.environ)
 
     def fixed_options(self) -> Mapping[str, Any]:
         # "auto" would guess from the app object; Django's is plainly ASGI 3.

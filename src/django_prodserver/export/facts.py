@@ -243,7 +243,7 @@ def release_step(oneshots: Sequence[ProcessConfig]) -> ReleaseStep | None:
 def project(names: Sequence[str] = (), directory: str | None = None) -> Project:
     """The facts for the named processes (every configured one when none is named)."""
     processes = [get_process(name) for name in dict.fromkeys(names)] if names else all_processes()
-    environ = platform.exported(os.environ)
+    environ = platform.exported()
     backends = {p.name: load_backend(p, environ=environ) for p in processes}
     for backend in backends.values():
         # A file that starts a process which cannot start helps nobody: refuse what --check would.
