@@ -104,13 +104,21 @@ def test_web_and_worker_prefixed_output_restart_after_sigkill_and_clean_stop() -
         assert worker_lines == [f"worker | worker line {n}" for n in range(1, 301)], sup.output
 
         [master] = started(sup, "web")
+        # Printed by gunicorn's worker as it boots, relayed by the supervisor: it may still be
+        # on its way when the first answer arrives.
+        sup.wait_for_line("Booting worker with pid")
         gunicorn_workers = [int(p) for p in re.findall(r"Booting worker with pid: (\d+)", sup.output)]
         assert gunicorn_workers, sup.output
         os.kill(master, signal.SIGKILL)
         sup.wait_for_line("system | web was killed by SIGKILL; restarting it in 0.1s")
         wait_until("web restarted", lambda: len(started(sup, "web")) == 2, sup)
         assert not any(running(p) for p in [master, *gunicorn_workers]), sup.output
-        sup.wait_for_line("Booting worker with pid", timeout=30)
+        wait_until(
+            "the new gunicorn worker boots",
+            lambda: sup.output.count("Booting worker with pid") > len(gunicorn_workers),
+            sup,
+            timeout=30,
+        )
         wait_until("the new web serves", lambda: _serves(port), sup)
 
         children = started(sup, "web") + started(sup, "worker")

@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("celery")
 
 from django_prodserver.backends._celery_shutdown import soft_shutdown_available  # noqa: E402
-from harness import BROKER_URL, REDIS_URL, Child, free_port, prodserver, run_manage
+from harness import BROKER_URL, REDIS_URL, Child, free_port, prodserver, run_manage, wait_until
 from worker_support import (
     CELERY_APP,
     CELERY_BEAT,
@@ -110,7 +110,8 @@ def test_soft_shutdown_requeues_a_late_acked_task_it_cuts_short(queue: str, tmp_
         run_held_task(child, BROKER_URL, queue, done)
         assert stop_group(child) == 0, child.output
         assert not done.exists()
-    assert celery_queue_length(BROKER_URL, queue) == 1
+    # RabbitMQ puts the unacknowledged message back once it sees the connection closed.
+    wait_until("the task is back in the queue", lambda: celery_queue_length(BROKER_URL, queue) == 1)
     Path(f"{done}.started").unlink()
     with start_worker(BROKER_URL, queue, settings) as again:
         wait_for_file(Path(f"{done}.started"), again)
@@ -163,7 +164,13 @@ def test_beat_sends_the_scheduled_task_to_the_worker(queue: str, tmp_path: Path)
         "ARGS": {"schedule": str(tmp_path / "celerybeat-schedule"), "max-interval": 1},
     }
     processes = {**celery_processes(queue), "beat": beat}
-    settings = {"CELERY_TASK_DEFAULT_QUEUE": queue, "CELERY_BEAT_SCHEDULE": schedule}
+    # A task every second: the stop may find one still active, and the soft shutdown then
+    # waits its timeout in full, which must end well inside the supervisor's 25 s.
+    settings = {
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_BEAT_SCHEDULE": schedule,
+        "CELERY_WORKER_SOFT_SHUTDOWN_TIMEOUT": 2,
+    }
     env = {"CELERY_BROKER_URL": REDIS_URL}
     with prodserver("worker", "beat", processes=processes, settings=settings, env=env) as both:
         wait_for_file(done, both)
