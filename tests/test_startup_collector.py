@@ -2,7 +2,7 @@
 
 The command pauses the collector until the start (every pass would rescan all of Django for
 the few hundred objects a start leaves behind); the server itself must run with it on, and a
-command that ends any other way must leave it as it found it.
+command that ends any other way must leave it as it found it (off, if the project turned it off).
 """
 
 from __future__ import annotations
@@ -50,6 +50,16 @@ def test_the_started_process_collects_and_froze_what_the_start_loaded() -> None:
     assert enabled
     assert frozen > 0
     assert gc.isenabled()
+
+
+def test_a_project_that_turned_the_collector_off_keeps_it_off() -> None:
+    gc.disable()
+    with configured(PROCESSES):
+        call_command("prodserver", "rec")
+    [(enabled, frozen)] = Recording.seen
+    assert not enabled
+    assert frozen > 0
+    assert not gc.isenabled()
 
 
 def test_a_command_that_fails_leaves_the_collector_on() -> None:

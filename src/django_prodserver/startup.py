@@ -9,7 +9,9 @@ from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.supervisor import child
 
 
-def start(backend: BaseProcessBackend, stderr: Any) -> None:
+def start(backend: BaseProcessBackend, stderr: Any, *, collect: bool = True) -> None:
+    """Start ``backend`` in this process; ``collect``: turn the cyclic garbage collector
+    (paused by the command while it prepared the start) back on before the server runs."""
     # Under the supervisor: a repeated stop signal (platform and supervisor both) is one stop.
     child.install(stop_signal=backend.process.stop_signal if backend.process else None)
     # A no-op when the checks that ran before the command already validated this backend.
@@ -20,7 +22,8 @@ def start(backend: BaseProcessBackend, stderr: Any) -> None:
     if backend.process is not None and backend.process.warmup is not None:
         from django_prodserver.warmup import warm_up
 
-        gc.enable()  # the warm-up's requests make garbage as any request does: collect it
+        if collect:
+            gc.enable()  # the warm-up's requests make garbage as any request does: collect it
 
         # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
         warm_up(backend.process, stderr)
@@ -31,7 +34,8 @@ def start(backend: BaseProcessBackend, stderr: Any) -> None:
     # first: at this point it frees nothing and costs about 27 ms of start-up. The command
     # paused the collector until now (management/commands/prodserver.py): the server collects.
     gc.freeze()
-    gc.enable()
+    if collect:
+        gc.enable()
     drain = backend.resolve().drain
     if drain:
         from django_prodserver.draining import hold_stop_signal

@@ -46,6 +46,8 @@ class Command(BaseCommand):
     )
     #: The kind of process this command runs; None: both (``server`` and ``worker`` set it).
     process_kind: ClassVar[Kind | None] = None
+    #: Whether the cyclic garbage collector was on when the command began (see execute).
+    collect: bool = True
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -88,15 +90,18 @@ class Command(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         # From here to the start, the command and the checks allocate little that is garbage
         # (about 100 to 400 objects), while each pass of the cyclic collector rescans all of
-        # Django: paused, a start runs 2 % fewer instructions. start() and the supervisor turn
-        # it back on before anything runs for long; every other way out, the finally below.
+        # Django: paused, a start takes 3-8 % less time (benchmarks/README.md). start() and the
+        # supervisor put it back before anything runs for long; every other way out, the
+        # finally below. A project that turned it off itself keeps it off.
+        self.collect = gc.isenabled()
         gc.disable()
         try:
             # The checks below and the start share each backend: it resolves and validates once.
             with reusing_backends():
                 return self._execute(*args, **options)
         finally:
-            gc.enable()
+            if self.collect:
+                gc.enable()
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
@@ -178,7 +183,7 @@ class Command(BaseCommand):
             return self._dry_run(backend)
         from django_prodserver.startup import start
 
-        start(backend, self.stderr)
+        start(backend, self.stderr, collect=self.collect)
 
     def _healthcheck(self, names: list[str], overrides: list[str], *, ready: bool) -> None:
         """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
@@ -246,7 +251,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {load_backend(process).shell_command()}")
             return
         self.stdout.flush()
-        gc.enable()  # the supervisor runs as long as its children: collect as usual
+        if self.collect:
+            gc.enable()  # the supervisor runs as long as its children: collect as usual
         code = supervise(names, overrides, options)
         if code:
             raise SystemExit(code)
