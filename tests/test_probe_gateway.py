@@ -45,8 +45,18 @@ SERVERS: dict[str, tuple[str, Any]] = {
     "daphne": (f"{B}.daphne.DaphneServer", lambda p: {"bind": "127.0.0.1", "port": p}),
     "uwsgi": (f"{B}.uwsgi.UWSGIServer", lambda p: {"http-socket": f"127.0.0.1:{p}", "processes": 1}),
 }
-#: Servers whose access log goes through Python's logging, where the gateway filters probes.
-FILTERED = {"gunicorn", "gunicorn-uvicorn", "uvicorn", "uvicorn-wsgi", "granian", "granian-wsgi", "hypercorn"}
+#: Servers with an access log, which the gateway's filter keeps successful probes out of:
+#: through Python's logging, and daphne's own (waitress logs no access; uWSGI is not filtered).
+FILTERED = {
+    "gunicorn",
+    "gunicorn-uvicorn",
+    "uvicorn",
+    "uvicorn-wsgi",
+    "granian",
+    "granian-wsgi",
+    "hypercorn",
+    "daphne",
+}
 SETTINGS = {
     "ROOT_URLCONF": "testproject.probes",
     "SECURE_SSL_REDIRECT": True,

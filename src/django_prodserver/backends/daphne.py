@@ -3,13 +3,15 @@
 Daphne stops by cancelling every running application as soon as SIGTERM arrives, so a request
 in flight is cut off. The server we run stops listening first, lets HTTP requests finish
 (within :attr:`DaphneServer.graceful_timeout`), closes websockets with a normal close frame,
-and only then lets daphne cancel what is left.
+and only then lets daphne cancel what is left. Its access log, which daphne writes itself rather
+than through Python's logging, leaves out successful probes as the other servers' logs do.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver import platform
@@ -38,8 +40,31 @@ def _cli(server_class: type | None = None) -> CommandLineInterface:
     return cli
 
 
+ActionLogger = Callable[[str, str, Mapping[str, Any]], None]
+
+
+def without_probes(log: ActionLogger | None) -> ActionLogger | None:
+    """Daphne's access log (its "action logger") without successful probes.
+
+    The gateway's filter decides, as it does for the servers that log through Python's
+    logging; an application not served through the gateway keeps every line.
+    """
+    gateway = sys.modules.get("django_prodserver.gateway")
+    if log is None or gateway is None:
+        return log
+    drops = gateway.ACCESS_FILTER.drops
+
+    def logged(protocol: str, action: str, details: Mapping[str, Any]) -> None:
+        if protocol == "http" and action == "complete" and drops(details.get("path"), details.get("status")):
+            return
+        log(protocol, action, details)
+
+    return logged
+
+
 def graceful_server(timeout: float) -> type:
-    """Daphne's ``Server``, stopping the way the module docstring says.
+    """Daphne's ``Server``, stopping the way the module docstring says, its access log
+    without successful probes.
 
     Built on demand: importing ``daphne.server`` installs Twisted's asyncio reactor, which
     only the process that runs daphne should do.
@@ -53,6 +78,10 @@ def graceful_server(timeout: float) -> type:
     reactor: Any = twisted_reactor  # the installed reactor; its interfaces are not in its type
 
     class GracefulServer(Server):  # type: ignore[misc]
+        def __init__(self, *args: Any, action_logger: ActionLogger | None = None, **kwargs: Any) -> None:
+            # Daphne's CLI has loaded the application (the gateway) before it builds the server.
+            super().__init__(*args, action_logger=without_probes(action_logger), **kwargs)
+
         def listen_success(self, port: Any) -> None:
             self.__dict__.setdefault("listening_ports", []).append(port)
             super().listen_success(port)
