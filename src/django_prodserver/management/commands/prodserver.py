@@ -90,7 +90,7 @@ class Command(BaseCommand):
     def execute(self, *args: Any, **options: Any) -> Any:
         # From here to the start, the command and the checks allocate little that is garbage
         # (about 100 to 400 objects), while each pass of the cyclic collector rescans all of
-        # Django: paused, a start takes 3-8 % less time (benchmarks/README.md). start() and the
+        # Django: paused, a start takes up to 8 % less time (benchmarks/README.md). start() and the
         # supervisor put it back before anything runs for long; every other way out, the
         # finally below. A project that turned it off itself keeps it off.
         self.collect = gc.isenabled()
