@@ -55,6 +55,8 @@ def test_the_cluster_runs_a_task_and_finishes_it_on_sigterm(
         assert child.wait() == 0, child.output
         assert slow.exists(), child.output
         assert "has stopped." in child.output
+        # Every cycle saved the cluster's status (and beat) without an error.
+        assert "[Q] ERROR" not in child.output
 
 
 def test_sigterm_to_every_process_does_not_hang_and_the_orm_broker_reruns_the_task(

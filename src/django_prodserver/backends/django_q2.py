@@ -65,13 +65,18 @@ class DjangoQ2Worker(ManagementCommandBackend):
         """
         from django_q import cluster
 
-        class BeatingStat(cluster.Stat):  # type: ignore[misc, name-defined]
-            def save(self) -> None:
-                with contextlib.suppress(OSError):
-                    heart.beat_if_due()
-                super().save()
+        # Wrapped in place, not subclassed: save() pickles the status into the broker's cache
+        # (for qmonitor, qinfo and the admin), and an instance of a class defined in here cannot
+        # be pickled: every cycle would log an error and no status would be saved.
+        stat: Any = cluster.Stat  # type: ignore[attr-defined]
+        save = stat.save
 
-        cluster.Stat = BeatingStat  # type: ignore[attr-defined]
+        def beating_save(self: Any) -> None:
+            with contextlib.suppress(OSError):
+                heart.beat_if_due()
+            save(self)
+
+        stat.save = beating_save
 
     def readiness_target(self) -> Target:
         """The broker the cluster takes tasks from: the ORM broker's database, or Redis and the like."""
