@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from types import FrameType
 
 from django_prodserver.supervisor.child import (
@@ -17,6 +16,7 @@ from django_prodserver.supervisor.child import (
     install,
     set_die_with_parent,
 )
+from harness import wait_until
 
 
 class Clock:
@@ -133,9 +133,7 @@ def test_die_with_parent_asks_the_kernel_and_signals_at_once_when_the_parent_is_
         set_die_with_parent(record, signal.SIGUSR1, os.getppid())
         assert (calls, received) == ([(PR_SET_PDEATHSIG, signal.SIGUSR1, 0, 0, 0)], [])
         set_die_with_parent(record, signal.SIGUSR1, os.getpid())  # not our parent: it is gone
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until("the signal arrived", lambda: received, timeout=5)
         assert received == [signal.SIGUSR1]
     finally:
         signal.signal(signal.SIGUSR1, previous)

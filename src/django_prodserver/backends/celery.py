@@ -205,7 +205,7 @@ class CeleryWorker(_CeleryBackend):
         return self.shutdown.notes()
 
     def graceful(self, options: Mapping[str, Setting]) -> tuple[float | None, str]:
-        # Warm: running tasks take however long they take.
+        # Soft: worker_soft_shutdown_timeout; warm: running tasks take however long they take.
         return self.shutdown.budget()
 
     def equivalent_command(self, argv: Sequence[str]) -> list[str]:

@@ -199,7 +199,7 @@ class UWSGIServer(WebServerBackend):
     detaching_options = frozenset({"daemonize", "daemonize2"})
     detaching_short_flags = frozenset({"-d"})
 
-    # The mercy gracefully_kill_them_all (our SIGTERM) gives each worker.
+    #: The mercy gracefully_kill_them_all (our SIGTERM) gives each worker.
     graceful_option = "worker-reload-mercy"
 
     def binary(self) -> str:
