@@ -103,8 +103,10 @@ class Child:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        # kill_group() closes the pipe under a reader that a leftover process kept waiting.
+        with contextlib.suppress(ValueError, OSError):
+            for raw in self.proc.stdout:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
     @property
     def pid(self) -> int:
@@ -171,6 +173,7 @@ class Child:
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(10)
+        self._reader.join(5)  # the group is gone: the pipe ends, unless a leftover holds it
         if self.proc.stdout:
             self.proc.stdout.close()
 
