@@ -28,6 +28,12 @@ def start(backend: BaseProcessBackend, stderr: Any, *, collect: bool = True) -> 
         # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
         warm_up(backend.process, stderr)
     argv = backend.prepared_argv()
+    # The checks, the preflight (a broker's tables) and the warm-up may have opened database
+    # connections. A server or worker that forks would share them with every child, which
+    # corrupts the connection's state: closed here, each process opens its own.
+    from django.db import connections
+
+    connections.close_all()
     # Everything imported so far (Django, the project, this package) lives as long as the
     # process. Freezing it keeps the garbage collector from rescanning it in every worker
     # and from touching (and so copying) those pages after the server forks. No collection

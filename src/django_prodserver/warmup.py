@@ -4,7 +4,7 @@ The requests go through Django's own request handler in this process, so the URL
 views' modules, templates and caches are loaded once here. Servers that fork their workers
 from this process (gunicorn) hand all of that to every worker; the others still get a smoke
 test that stops a broken release before it takes traffic. Database connections opened on the
-way are closed afterwards: a connection shared by forked workers corrupts its protocol state.
+way are closed before the hand-over, with every other one the start opened (startup.py).
 """
 
 from __future__ import annotations
@@ -119,22 +119,18 @@ def warm_up(process: ProcessConfig, stderr: Any) -> None:
     if config is None:
         return
     from django.core.handlers.wsgi import WSGIHandler
-    from django.db import connections
 
     host = config.host or local_host_header()
     handler = WSGIHandler()
-    try:
-        for url in config.urls:
-            started = time.monotonic()
-            result = _request(handler, url, host)
-            elapsed = (time.monotonic() - started) * 1000
-            problem = _problem(process, url, host, result, stderr)
-            if problem is None:
-                answer = f"answered {result.status} in {elapsed:.0f} ms"
-                stderr.write(f"prodserver: {process.name}: warm-up GET {url} {answer}")
-            elif config.on_error == "warn":
-                stderr.write(f"prodserver: warning: {problem}")
-            else:
-                raise StartupError(problem)
-    finally:
-        connections.close_all()
+    for url in config.urls:
+        started = time.monotonic()
+        result = _request(handler, url, host)
+        elapsed = (time.monotonic() - started) * 1000
+        problem = _problem(process, url, host, result, stderr)
+        if problem is None:
+            answer = f"answered {result.status} in {elapsed:.0f} ms"
+            stderr.write(f"prodserver: {process.name}: warm-up GET {url} {answer}")
+        elif config.on_error == "warn":
+            stderr.write(f"prodserver: warning: {problem}")
+        else:
+            raise StartupError(problem)

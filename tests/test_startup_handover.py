@@ -1,8 +1,10 @@
-"""The cyclic garbage collector while ``prodserver`` starts a process, in this test process.
+"""What ``prodserver`` hands a process it starts, in this test process.
 
-The command pauses the collector until the start (every pass would rescan all of Django for
-the few hundred objects a start leaves behind); the server itself must run with it on, and a
-command that ends any other way must leave it as it found it (off, if the project turned it off).
+The command pauses the garbage collector until the start (every pass would rescan all of
+Django for the few hundred objects a start leaves behind); the server itself must run with it
+on, and a command that ends any other way must leave it as it found it (off, if the project
+turned it off). The database connections the start opened are closed before the hand-over,
+so a server or worker that forks never shares one with its children.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, ClassVar
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connections
 
 from django_prodserver.backends.base import BaseWorkerBackend
 from in_process import configured
@@ -22,13 +25,19 @@ pytestmark = pytest.mark.usefixtures("django_project")
 
 
 class Recording(BaseWorkerBackend):
-    """A worker whose start only notes the collector's state."""
+    """A worker whose preflight opens a database connection, as a broker's table check does,
+    and whose start only notes the collector's state and whether that connection is open."""
 
     program = "recording"
     seen: ClassVar[list[tuple[bool, int]]] = []
+    connected: ClassVar[list[bool]] = []
+
+    def preflight(self) -> None:
+        connections["default"].ensure_connection()
 
     def start_server(self, *args: Any) -> None:
         Recording.seen.append((gc.isenabled(), gc.get_freeze_count()))
+        Recording.connected.append(connections["default"].connection is not None)
 
 
 PROCESSES = {"rec": {"BACKEND": f"{__name__}.Recording"}}
@@ -38,6 +47,7 @@ PROCESSES = {"rec": {"BACKEND": f"{__name__}.Recording"}}
 def collector() -> Iterator[None]:
     assert gc.isenabled()
     Recording.seen.clear()
+    Recording.connected.clear()
     yield
     gc.unfreeze()  # the start froze this test process' objects
     gc.enable()
@@ -67,3 +77,9 @@ def test_a_command_that_fails_leaves_the_collector_on() -> None:
         call_command("prodserver", "nope")
     assert gc.isenabled()
     assert Recording.seen == []
+
+
+def test_the_connection_the_preflight_opened_is_closed_before_the_hand_over() -> None:
+    with configured(PROCESSES):
+        call_command("prodserver", "rec")
+    assert Recording.connected == [False]
