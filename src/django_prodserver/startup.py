@@ -5,13 +5,14 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from django_prodserver import collector
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.supervisor import child
 
 
-def start(backend: BaseProcessBackend, stderr: Any, *, collect: bool = True) -> None:
-    """Start ``backend`` in this process; ``collect``: turn the cyclic garbage collector
-    (paused by the command while it prepared the start) back on before the server runs."""
+def start(backend: BaseProcessBackend, stderr: Any) -> None:
+    """Start ``backend`` in this process, with the cyclic garbage collector that the command
+    paused while it prepared the start (collector.py) back on."""
     # Under the supervisor: a repeated stop signal (platform and supervisor both) is one stop.
     child.install(stop_signal=backend.process.stop_signal if backend.process else None)
     # A no-op when the checks that ran before the command already validated this backend.
@@ -22,8 +23,7 @@ def start(backend: BaseProcessBackend, stderr: Any, *, collect: bool = True) -> 
     if backend.process is not None and backend.process.warmup is not None:
         from django_prodserver.warmup import warm_up
 
-        if collect:
-            gc.enable()  # the warm-up's requests make garbage as any request does: collect it
+        collector.resume()  # the warm-up's requests make garbage as any request does: collect it
 
         # Before the freeze below, so what the warm-up loads is frozen (and shared) too.
         warm_up(backend.process, stderr)
@@ -37,11 +37,11 @@ def start(backend: BaseProcessBackend, stderr: Any, *, collect: bool = True) -> 
     # Everything imported so far (Django, the project, this package) lives as long as the
     # process. Freezing it keeps the garbage collector from rescanning it in every worker
     # and from touching (and so copying) those pages after the server forks. No collection
-    # first: at this point it frees nothing and costs about 27 ms of start-up. The command
-    # paused the collector until now (management/commands/prodserver.py): the server collects.
+    # first: it would cost about 27 ms of start-up to free a few hundred objects (some 460 in
+    # the test project, a few tens of kB). The collector was paused until now (collector.py):
+    # the server collects.
     gc.freeze()
-    if collect:
-        gc.enable()
+    collector.resume()
     drain = backend.resolve().drain
     if drain:
         from django_prodserver.draining import hold_stop_signal

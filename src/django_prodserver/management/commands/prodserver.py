@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import shlex
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from django_prodserver import kinds
+from django_prodserver import collector, kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.checks import only_processes, process_errors
@@ -46,8 +45,6 @@ class Command(BaseCommand):
     )
     #: The kind of process this command runs; None: both (``server`` and ``worker`` set it).
     process_kind: ClassVar[Kind | None] = None
-    #: Whether the cyclic garbage collector was on when the command began (see execute).
-    collect: bool = True
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -88,20 +85,15 @@ class Command(BaseCommand):
         parser.add_argument("--output", metavar="DIR", help="the directory --export writes into")
 
     def execute(self, *args: Any, **options: Any) -> Any:
-        # From here to the start, the command and the checks allocate little that is garbage
-        # (about 100 to 400 objects), while each pass of the cyclic collector rescans all of
-        # Django: paused, a start takes up to 8 % less time (benchmarks/README.md). start() and the
-        # supervisor put it back before anything runs for long; every other way out, the
-        # finally below. A project that turned it off itself keeps it off.
-        self.collect = gc.isenabled()
-        gc.disable()
+        # The collector stays paused until the start (collector.py); from the command line it
+        # already is, since Django created this app's config.
+        collector.pause()
         try:
             # The checks below and the start share each backend: it resolves and validates once.
             with reusing_backends():
                 return self._execute(*args, **options)
         finally:
-            if self.collect:
-                gc.enable()
+            collector.resume()
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
@@ -183,7 +175,7 @@ class Command(BaseCommand):
             return self._dry_run(backend)
         from django_prodserver.startup import start
 
-        start(backend, self.stderr, collect=self.collect)
+        start(backend, self.stderr)
 
     def _healthcheck(self, names: list[str], overrides: list[str], *, ready: bool) -> None:
         """Each named process (else every one a running supervisor runs, else the first); 1 if any fails."""
@@ -251,8 +243,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {load_backend(process).shell_command()}")
             return
         self.stdout.flush()
-        if self.collect:
-            gc.enable()  # the supervisor runs as long as its children: collect as usual
+        collector.resume()  # the supervisor runs as long as its children: collect as usual
         code = supervise(names, overrides, options)
         if code:
             raise SystemExit(code)
