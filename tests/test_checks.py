@@ -10,6 +10,7 @@ process, and through the real ``manage.py`` where only a process shows it: the e
 from __future__ import annotations
 
 import contextlib
+import gc
 import inspect
 import io
 import re
@@ -171,6 +172,33 @@ def test_a_start_that_runs_no_check_imports_neither_the_ids_nor_the_supervisor_s
         started = imported_modules("prodserver", "web", "--skip-checks", processes=processes, status=1)
     assert {"django_prodserver.checks", "django_prodserver.startup"} <= started
     assert lazy & started == set()
+
+
+def test_a_start_runs_every_system_check_but_those_of_other_commands() -> None:
+    """Django's ``commands`` checks (migrate's and makemigrations' autodetectors) are left out
+    before a start, and only there: ``manage.py check`` runs them."""
+    ran: list[str] = []
+
+    def of_other_commands(**kwargs: Any) -> list[django_checks.CheckMessage]:
+        ran.append("commands")
+        return []
+
+    def untagged(**kwargs: Any) -> list[django_checks.CheckMessage]:
+        ran.append("untagged")
+        return []
+
+    django_checks.register(of_other_commands, "commands")
+    django_checks.register(untagged)
+    try:
+        processes = {"rec": {"BACKEND": "testproject.handover.CollectorReport"}}
+        with override_settings(PRODUCTION_PROCESSES=processes), contextlib.redirect_stdout(io.StringIO()):
+            call_command("prodserver", "rec", skip_checks=False)
+            assert ran == ["untagged"]
+            call_command("check")
+    finally:
+        django_checks.registry.registry.registered_checks -= {of_other_commands, untagged}
+        gc.unfreeze()  # the start froze this test process' objects
+    assert sorted(ran) == ["commands", "untagged", "untagged"]
 
 
 # ----- errors, as exact id lists ----------------------------------------------------------------

@@ -52,6 +52,25 @@ def only_processes(names: Sequence[str] | None) -> Iterator[None]:
         _only.reset(token)
 
 
+#: Django's own checks that concern other commands only, left out before a start: Django
+#: 5.2's ``commands`` check compares the autodetectors of ``migrate`` and ``makemigrations``,
+#: and loading both commands imports the whole migration machinery (about 1.5 % of a waitress
+#: start; benchmarks/README.md). ``manage.py check``, ``migrate`` and ``makemigrations`` run it.
+NOT_BEFORE_A_START = frozenset({"commands"})
+
+
+@contextlib.contextmanager
+def without_tags(tags: frozenset[str]) -> Iterator[None]:
+    """Leave the registered checks with any of ``tags`` out of the checks run inside the block."""
+    registry = checks.registry.registry
+    left_out = {check for check in registry.registered_checks if tags & set(getattr(check, "tags", ()))}
+    registry.registered_checks -= left_out
+    try:
+        yield
+    finally:
+        registry.registered_checks |= left_out
+
+
 def error(exc: ProdserverError) -> checks.CheckMessage:
     from django_prodserver.check_ids import check_id
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_prodserver import collector, kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.checks import only_processes, process_errors
+from django_prodserver.checks import NOT_BEFORE_A_START, only_processes, process_errors, without_tags
 from django_prodserver.conf import health_settings
 from django_prodserver.conf.processes import all_processes, get_process, key_warnings
 from django_prodserver.errors import ProdserverError
@@ -132,6 +132,11 @@ class Command(BaseCommand):
         # need not validate them a second time.
         with only_processes(()):
             return super().execute(*args, **options)
+
+    def check(self, *args: Any, **kwargs: Any) -> None:
+        """Django's checks, but for those that concern other commands only (NOT_BEFORE_A_START)."""
+        with without_tags(NOT_BEFORE_A_START):
+            super().check(*args, **kwargs)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
