@@ -54,7 +54,7 @@ def only_processes(names: Sequence[str] | None) -> Iterator[None]:
 
 #: Django's own checks that concern other commands only, left out before a start: Django
 #: 5.2's ``commands`` check compares the autodetectors of ``migrate`` and ``makemigrations``,
-#: and loading both commands imports the whole migration machinery (about 1.5 % of a waitress
+#: and loading both commands imports the whole migration machinery (about 1.3 % of a waitress
 #: start; benchmarks/README.md). ``manage.py check``, ``migrate`` and ``makemigrations`` run it.
 NOT_BEFORE_A_START = frozenset({"commands"})
 
