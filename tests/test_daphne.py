@@ -43,14 +43,15 @@ def test_sigterm_finishes_the_request_and_closes_websockets_cleanly() -> None:
     with prodserver("web", processes=web({"port": port}), env=env) as child:
         child.wait_http(f"{base}/")
         # Both platform variables daphne cannot use are named at start, not silently dropped.
-        assert "prodserver: web: WEB_CONCURRENCY=4 is ignored: daphne serves from one process; run " in (
-            child.output
+        # (Waited for: the reader thread may not have the lines yet when the first answer comes.)
+        child.wait_for_line(
+            "prodserver: web: WEB_CONCURRENCY=4 is ignored: daphne serves from one process; run "
         )
-        assert (
+        child.wait_for_line(
             "prodserver: web: FORWARDED_ALLOW_IPS='10.0.0.1' is ignored: daphne trusts proxy headers "
             "from every peer or from none; set it to '*' (or ARGS 'proxy-headers') when only your "
             "proxy can reach daphne."
-        ) in child.output
+        )
         with connect(f"ws://127.0.0.1:{port}/ws/echo/", open_timeout=10) as ws:
             ws.send("before")
             assert ws.recv(timeout=10) == "echo: before"

@@ -22,9 +22,9 @@ def test_the_config_file_in_the_working_directory_wins(tmp_path: Path) -> None:
     with prodserver("web", processes=PROCESSES, env=env, cwd=tmp_path) as child:
         assert child.wait_http(f"http://127.0.0.1:{port}/").status == 200
         wait_until("3 workers, as the file says", lambda: len(worker_processes(child.pid)) == 3, child)
-        assert (
+        child.wait_for_line(
             "prodserver: web: gunicorn reads gunicorn.conf.py: prodserver adds no defaults and no "
-            "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it." in child.output
+            "PORT/WEB_CONCURRENCY/FORWARDED_ALLOW_IPS options on top of it."
         )
         assert child.stop() == 0, child.output
 

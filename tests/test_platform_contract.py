@@ -353,6 +353,11 @@ def test_each_server_honours_port_web_concurrency_and_forwarded_allow_ips(backen
             assert (seen["secure"], seen["remote_addr"]) == (backend.scheme_from_anyone, "127.0.0.1"), (
                 child.output
             )
+        # The notes were printed before the server answered; the reader may still be behind.
+        if backend.workers is None:
+            child.wait_for_line("prodserver: web: WEB_CONCURRENCY=2 is ignored: ")
+        if backend.proxy_default == "unsupported":
+            child.wait_for_line("prodserver: web: FORWARDED_ALLOW_IPS is ignored: ")
         notes = [line for line in child.lines if line.startswith("prodserver: ")]
     # Each variable a server cannot honour is said once at start; nothing else is.
     if backend.workers is None:
@@ -389,5 +394,6 @@ def test_without_settings_the_worker_count_is_sized_and_said_once(backend: WebBa
         child.wait_http(f"http://127.0.0.1:{port}/")
         wait_workers(backend, child, count)
         note = f"prodserver: web: {count} workers: {why}; set WEB_CONCURRENCY or ARGS 'workers' to change."
+        child.wait_for_line(note)
         assert child.lines.count(note) == 1, child.output
         assert [line for line in child.lines if line.startswith("prodserver: ")] == [note]

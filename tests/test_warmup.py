@@ -26,10 +26,10 @@ def test_warm_up_runs_once_before_the_first_request(backend: str) -> None:
         count = child.wait_http(f"http://127.0.0.1:{port}/warm/count/")
         assert count.json()["hits"] == 1, child.output
         assert http_get(f"http://127.0.0.1:{port}/warm/count/").json()["hits"] == 1
-        assert any(
-            line.startswith("prodserver: web: warm-up GET /warm/ answered 200 in ") for line in child.lines
-        ), child.output
-        assert any("warm-up GET /warm/count/?probe=1 answered 200" in line for line in child.lines)
+        assert child.wait_for_line("warm-up GET /warm/ answered 200 in ").startswith(
+            "prodserver: web: warm-up GET /warm/ answered 200 in "
+        )
+        child.wait_for_line("warm-up GET /warm/count/?probe=1 answered 200")
 
 
 def _connections(application_name: str) -> int:
