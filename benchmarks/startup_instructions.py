@@ -51,6 +51,8 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
     files = [path for path in out.iterdir() if path.is_file()]
     forked = {match.group(1) for path in files if (match := PART.match(path.name))}
     total = 0
+    #: Whether the process that answered (the server itself, or a forked worker) was counted.
+    answered = False
     for path in files:
         if path.name in forked:
             continue  # a master after its fork: beside the worker, not on the way to the answer
@@ -60,7 +62,24 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
             print(f"  {path.name}: callgrind wrote no counts", file=sys.stderr)
             continue
         total += int(summary.split()[1])
+        answered = answered or path.name.isdigit()
+    if not answered:
+        # Only a master's part before its fork was counted: a ratio from it would be wrong.
+        raise LostCounts(f"{out}: the process that answered wrote no counts")
     return total
+
+
+class LostCounts(RuntimeError):
+    """callgrind wrote no counts for the process that answered."""
+
+
+def counted(argv: list[str], environ: dict[str, str], port: int, out: Path) -> int:
+    """:func:`instructions`, once more when the answering process' counts were lost."""
+    try:
+        return instructions(argv, environ, port, out)
+    except LostCounts as exc:
+        print(f"  {exc}; counting again", file=sys.stderr)
+        return instructions(argv, environ, port, out.with_name(out.name + "-again"))
 
 
 def main() -> None:
@@ -83,7 +102,7 @@ def main() -> None:
             counts = {}
             port = common.free_port()
             for name, argv, environ in common.both_sides(side, port, extra):
-                counts[name] = instructions(argv, environ, port, root / side.name / name)
+                counts[name] = counted(argv, environ, port, root / side.name / name)
             results[side.name] = common.count_ratio(
                 side.name, counts, "M instructions to the first 200", scale=1e6
             )
