@@ -25,7 +25,7 @@ import django_prodserver
 from django_prodserver import collector
 from django_prodserver.apps import ProdserverConfig
 from django_prodserver.backends.base import BaseWorkerBackend
-from harness import run_manage
+from harness import free_port, prodserver, run_manage, wait_until
 from in_process import configured
 
 pytestmark = pytest.mark.usefixtures("django_project")
@@ -158,15 +158,41 @@ def test_a_command_of_the_same_name_from_another_app_gets_the_collector_back(
     assert gc.isenabled()
 
 
-def test_a_real_start_from_the_command_line_hands_over_with_the_collector_on() -> None:
+def test_a_real_start_from_the_command_line_pauses_at_setup_and_hands_over_with_the_collector_on() -> None:
     processes = {"rec": {"BACKEND": "testproject.handover.CollectorReport"}}
     for command in ("prodserver", "worker"):
         result = run_manage(command, "rec", processes=processes)
         assert result.returncode == 0, result.stderr[-2000:]
         [line] = [line for line in result.stdout.splitlines() if line.startswith("collecting=")]
-        collecting, frozen = line.split()
+        collecting, frozen, at_setup = line.split()
         assert collecting == "collecting=True"
         assert int(frozen.removeprefix("frozen=")) > 0
+        # Paused already when Django imported the apps' models.
+        assert at_setup == "at_setup=False"
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        # Spawns its workers: they inherit 'manage.py prodserver web' as their command line.
+        "django_prodserver.backends.hypercorn.HypercornServer",
+        # Forks them after the start resumed.
+        "django_prodserver.backends.gunicorn.GunicornServer",
+    ],
+)
+def test_every_worker_of_a_real_server_collects(backend: str) -> None:
+    port = free_port()
+    processes = {"web": {"BACKEND": backend, "ARGS": {"bind": f"127.0.0.1:{port}", "workers": 2}}}
+    with prodserver("web", processes=processes) as child:
+        pids = set()
+
+        def both_workers_answered() -> bool:
+            answer = child.wait_http(f"http://127.0.0.1:{port}/collecting/").json()
+            assert answer["collecting"], (answer, child.output)
+            pids.add(answer["pid"])
+            return len(pids) == 2
+
+        wait_until("both workers answered", both_workers_answered, child, timeout=60)
 
 
 def test_other_commands_run_with_the_collector_on() -> None:

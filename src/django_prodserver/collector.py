@@ -9,13 +9,20 @@ commands (``manage.py prodserver web``), before the project's models are importe
 (``call_command``) when the command executes. It ends before anything runs for long: the
 server, the supervisor, a warm-up, or the command's return.
 
-Only a pause made here is undone: a project that turned the collector off keeps it off.
+Only a pause made here is undone: a project that turned the collector off in its settings,
+its ``manage.py`` or its server's hooks keeps it off. (One that turns it off in an app's
+``ready()``, after Django created this app's config, gets it back on at the start.)
+
+A process that ``multiprocessing`` spawns (hypercorn's workers, a reloader, a pool under the
+``forkserver`` method) inherits the command line but runs no command, so nothing would
+resume the collector there: it is never paused in such a child.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import sys
 from collections.abc import Sequence
 
 #: The commands that start processes (3.x's ``server`` and ``worker`` included).
@@ -36,10 +43,17 @@ def starts_a_process(argv: Sequence[str]) -> bool:
 
     The program is checked as well as the command name, so that a test runner or script that
     merely receives ``worker`` as its first argument is never affected."""
-    if len(argv) < 2 or argv[1] not in COMMANDS:
+    if len(argv) < 2 or argv[1] not in COMMANDS or _multiprocessing_child():
         return False
     program = str(argv[0])
     return os.path.basename(program) in _UTILITIES or program.endswith(os.sep + _DJANGO_MAIN)
+
+
+def _multiprocessing_child() -> bool:
+    """Whether ``multiprocessing`` started this process (its ``sys.argv`` is the parent's)."""
+    # Not imported: not such a child (the spawn and forkserver bootstraps import it first).
+    multiprocessing = sys.modules.get("multiprocessing")
+    return multiprocessing is not None and multiprocessing.parent_process() is not None
 
 
 def pause() -> None:

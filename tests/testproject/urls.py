@@ -9,5 +9,6 @@ urlpatterns = [
     path("slow/", views.slow),
     path("stream/", views.stream),
     path("async/", views.async_view),
+    path("collecting/", views.collecting),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -20,6 +21,11 @@ def whoami(request: HttpRequest) -> JsonResponse:
             "server_software": request.META.get("SERVER_SOFTWARE", ""),
         }
     )
+
+
+def collecting(request: HttpRequest) -> JsonResponse:
+    """Whether the process serving this request runs the garbage collector (a spawned worker too)."""
+    return JsonResponse({"pid": os.getpid(), "collecting": gc.isenabled()})
 
 
 def slow(request: HttpRequest) -> HttpResponse:
