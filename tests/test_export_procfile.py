@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from contract import accepts
 from export_support import EXAMPLE, example_env, export_example, export_testproject, golden
-from harness import Child, free_port
+from harness import Child, free_port, wait_until
 
 HONCHO = Path(sys.executable).with_name("honcho")
 
@@ -48,6 +50,10 @@ def test_honcho_starts_the_web_line_and_it_serves(tmp_path: Path) -> None:
     try:
         response = child.wait_http(f"http://127.0.0.1:{port}/healthz/", timeout=90)
         assert response.status == 200, child.output
+        # honcho starts each process in a session of its own, so a SIGKILL to honcho's group
+        # would leave the server running: SIGTERM, as a platform sends it, lets honcho stop it.
+        child.stop(signal.SIGTERM, timeout=40)
+        wait_until("the server stopped with honcho", lambda: not accepts("127.0.0.1", port), child)
     finally:
         child.kill_group()
 
