@@ -6,10 +6,17 @@ variables, so every test runs the real ``manage.py prodserver`` in a subprocess:
 (JSON of extra settings). ``PRODSERVER_TEST_DB`` is a SQLite path or a postgres:// URL.
 """
 
+import faulthandler
 import json
 import os
+import signal
 from pathlib import Path
 from urllib.parse import urlparse
+
+# A worker test that times out sends SIGUSR1 to the worker's processes: each one prints the
+# stack of every thread, so the failure shows where it waits. (Celery installs its own
+# handler for this signal, which does the same.)
+faulthandler.register(signal.SIGUSR1, all_threads=True)
 
 BASE_DIR = Path(__file__).resolve().parent
 SECRET_KEY = "tests-only-not-secret"
