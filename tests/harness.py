@@ -217,6 +217,17 @@ def process_group_alive(pgid: int) -> bool:
     return True
 
 
+def process_group(pgid: int) -> list[int]:
+    """The processes of a group (Linux' /proc), its leader first."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.getpgid(int(entry)) == pgid:
+                    members.append(int(entry))
+    return sorted(members, key=lambda pid: pid != pgid)
+
+
 def wait_until(
     what: str | Callable[[], str],
     condition: Callable[[], T | None],

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import django
 
-from harness import Child, run_manage, wait_until
+from harness import Child, process_group, run_manage, wait_until
 
 CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
 CELERY_BEAT = "django_prodserver.backends.celery.CeleryBeat"
@@ -67,28 +66,20 @@ def shell(code: str, **env_kw: Any) -> str:
     return result.stdout.strip()
 
 
-def _process_group(pgid: int) -> list[int]:
-    """The processes of a group (Linux' /proc), its leader first."""
-    members = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.getpgid(int(entry)) == pgid:
-                    members.append(int(entry))
-    return sorted(members, key=lambda pid: pid != pgid)
-
-
 def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     """The file's text once it exists; the child's output in the failure if it never does."""
     try:
         wait_until(f"{path} was not written", path.exists, child, timeout)
     except AssertionError:
         # Every process of the worker prints its threads' stacks (testproject/settings.py),
-        # one process at a time so that their lines do not interleave in the shared pipe.
-        for pid in _process_group(child.pid):
+        # one process at a time, each once the last one's reached the output, so that their
+        # lines do not interleave in the shared pipe.
+        for pid in process_group(child.pid):
+            printed = len(child.lines)
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGUSR1)
-            time.sleep(0.3)
+            with contextlib.suppress(AssertionError):
+                wait_until("its stacks", lambda printed=printed: len(child.lines) > printed, timeout=3)
         why = f"{path} was not written within {timeout}s; the stacks of its processes follow"
         raise child.fail(why) from None
     return path.read_text()
