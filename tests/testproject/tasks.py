@@ -26,13 +26,25 @@ else:  # the lowest-versions venv of the workers has no Django Tasks
 RELEASE_POLLS = 2400
 
 
+def write_whole(path: str, text: str) -> None:
+    """Write ``path`` so that it never exists half-written.
+
+    The tests poll for the file and read it as soon as it exists; ``write_text`` creates the
+    file before it writes, so a poll in between read an empty file (a CI failure once in
+    tens of runs). A rename within one directory is atomic.
+    """
+    partial = f"{path}.{os.getpid()}.partial"
+    Path(partial).write_text(text)
+    os.replace(partial, path)
+
+
 def touch(path: str) -> str:
-    Path(path).write_text(f"done by pid {os.getpid()}\n")
+    write_whole(path, f"done by pid {os.getpid()}\n")
     return path
 
 
 def held_touch(path: str) -> str:
-    Path(f"{path}.started").write_text(f"{os.getpid()}\n")
+    write_whole(f"{path}.started", f"{os.getpid()}\n")
     release = Path(f"{path}.release")
     for _ in range(RELEASE_POLLS):  # bounded, so a forgotten release cannot hang a worker
         if release.exists():
