@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from django_prodserver.records import record
 from django_prodserver.schemas import Lookup, Option, OptionSchema, normalize_key
 
 TRUE_STRINGS = frozenset({"true", "1", "yes", "on", "y", "t"})
@@ -85,7 +85,7 @@ def _spelling(lookup: Lookup) -> str:
     return (option.off_flag if lookup.negated else option.flag) or option.off_flag or ""
 
 
-@dataclass(frozen=True)
+@record
 class Setting:
     """One resolved option: what the user wrote, what it means, and where it came from."""
 

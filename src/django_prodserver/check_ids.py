@@ -7,8 +7,6 @@ found by the code that starts a process gets its id from its class (:data:`ERROR
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django_prodserver.errors import (
     AppImportError,
     ApplicationNotFound,
@@ -23,9 +21,10 @@ from django_prodserver.errors import (
     StartupError,
     WorkerSetupError,
 )
+from django_prodserver.records import record
 
 
-@dataclass(frozen=True)
+@record
 class CheckId:
     id: str
     #: What the check is about, one line (the docs' checks table is built from it).

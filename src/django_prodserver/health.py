@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.conf import settings
@@ -24,6 +23,7 @@ from django_prodserver.draining import draining
 from django_prodserver.errors import HealthSettingError
 from django_prodserver.importing import NotFound, import_path
 from django_prodserver.readiness import Verdicts, shared
+from django_prodserver.records import record
 
 Probe = Literal["liveness", "readiness"]
 MIDDLEWARE = "django_prodserver.middleware.HealthCheckMiddleware"
@@ -35,7 +35,7 @@ HOST_CHECKING_MIDDLEWARE = (
 BUILTINS = ("database", "cache")
 
 
-@dataclass(frozen=True)
+@record
 class Check:
     name: str
     func: Callable[[], object]

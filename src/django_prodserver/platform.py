@@ -13,10 +13,10 @@ import math
 import os
 import shlex
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from django_prodserver.errors import PlatformValueError
+from django_prodserver.records import record
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
@@ -38,7 +38,7 @@ SELF_CGROUP = Path("/proc/self/cgroup")
 _V1_CPU_MOUNTS = ("cpu", "cpu,cpuacct", "cpuacct,cpu")
 
 
-@dataclass(frozen=True)
+@record
 class CpuBudget:
     cpus: float
     reason: str

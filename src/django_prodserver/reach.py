@@ -12,15 +12,15 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django_prodserver.masking import mask_urls
+from django_prodserver.records import record
 
 #: The longest a check may take: a worker with a long interval still learns of an outage soon.
 TIMEOUT = 5.0
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """What a worker works from: ``what`` names it for a message, ``probe()`` raises when unreachable."""
 

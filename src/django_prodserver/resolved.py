@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
+
+from django_prodserver.records import field, record
 
 if TYPE_CHECKING:
     from django_prodserver.args import Setting
@@ -20,7 +21,7 @@ Kind = Literal["server", "worker"]
 Interface = Literal["wsgi", "asgi"]
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """One line of ``--dry-run``: an option as the program receives it, and where it came from."""
 
@@ -29,7 +30,7 @@ class Row:
     origin: str
 
 
-@dataclass(frozen=True)
+@record
 class Serving:
     """What a web server serves and where: the facts probes, checks and exports need."""
 
@@ -51,7 +52,7 @@ class Serving:
     project_app: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Resolved:
     name: str
     program: str

@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from django_prodserver.records import record
 
 if TYPE_CHECKING:
     import click
@@ -23,7 +24,7 @@ def normalize_key(key: str) -> str:
     return key.strip().lstrip("-").replace("_", "-").lower()
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     """One option of a program, as its parser defines it."""
 
@@ -55,20 +56,22 @@ class Option:
         return normalize_key(self.flag or self.off_flag or self.dest)
 
 
-@dataclass(frozen=True)
+@record
 class Lookup:
+    """What a key in ARGS names: the option, and whether it names its "off" spelling."""
+
     option: Option
     #: True when the key named the option's "off" spelling (``no-access-log``).
     negated: bool
 
 
-@dataclass
 class OptionSchema:
-    program: str
-    options: list[Option]
-    _index: dict[str, Lookup] = field(default_factory=dict, init=False, repr=False)
+    """A program's options, indexed by every spelling that names one (uWSGI's fills in as asked)."""
 
-    def __post_init__(self) -> None:
+    def __init__(self, program: str, options: list[Option]) -> None:
+        self.program = program
+        self.options = options
+        self._index: dict[str, Lookup] = {}
         for option in self.options:
             if option.flag:
                 self._index.setdefault(normalize_key(option.flag), Lookup(option, False))

@@ -27,10 +27,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from django_prodserver.errors import ConfigurationError, StartupError
+from django_prodserver.records import record
 from django_prodserver.resolved import Row
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def celery_version() -> str:
     return str(celery.__version__)
 
 
-@dataclass(frozen=True)
+@record
 class Shutdown:
     """What SIGTERM does to one Celery worker, built once from SHUTDOWN and the app's config."""
 

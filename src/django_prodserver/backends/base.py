@@ -18,12 +18,12 @@ import inspect
 import os
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
 from django_prodserver.errors import OptionError
 from django_prodserver.masking import mask_argv
+from django_prodserver.records import replace
 from django_prodserver.resolved import Kind, Resolved, Row
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import replace
 from functools import cached_property
 from typing import Any, Literal
 
@@ -20,6 +19,7 @@ from django_prodserver.backends._gunicorn_workers import (
 from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
 from django_prodserver.backends.web import WebServerBackend
 from django_prodserver.errors import OptionError
+from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Serving
 from django_prodserver.schemas import OptionSchema, from_argparse
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import replace
 
 from django_prodserver.args import STRONG_SOURCES, Setting, as_list
+from django_prodserver.records import replace
 
 #: Given the user's setting and the environment's one for the same option, the two combined
 #: (a host from ARGS with the port from ``PORT``), or None when the user's replaces it.

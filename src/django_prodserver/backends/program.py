@@ -11,7 +11,6 @@ parser over the resolved argv.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -30,6 +29,7 @@ from django_prodserver.backends.layers import merge
 from django_prodserver.errors import OptionError
 from django_prodserver.importing import require
 from django_prodserver.masking import mask_argv, mask_text, mask_value
+from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.schemas import Lookup, OptionSchema, normalize_key
 

@@ -7,7 +7,6 @@ import errno
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from functools import cached_property
 from typing import Any, ClassVar, Literal
 
@@ -17,6 +16,7 @@ from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import StartupError
+from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.wiring import GATEWAY, GATEWAY_ENV
 

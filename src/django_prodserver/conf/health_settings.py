@@ -6,16 +6,16 @@ of them receives a :class:`HealthConfig`, so the setting is checked in this one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django_prodserver.conf.keys import dict_setting, setting_keys
 from django_prodserver.errors import HealthSettingError
+from django_prodserver.records import record
 
 HEALTH_SETTING = "PRODSERVER_HEALTH"
 
 
-@dataclass(frozen=True)
+@record
 class HealthConfig:
     """``PRODSERVER_HEALTH``: where the probes answer and what readiness checks."""
 

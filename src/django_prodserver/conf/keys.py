@@ -1,7 +1,7 @@
 """The keys of prodserver's settings dicts, and the one wording for a misspelt key.
 
-A settings dict's keys are its config dataclass's fields, upper-cased, so the keys a setting
-accepts are declared once, by the dataclass. ``PRODUCTION_PROCESSES`` entries,
+A settings dict's keys are its config record's fields, upper-cased, so the keys a setting
+accepts are declared once, by the record (records.py). ``PRODUCTION_PROCESSES`` entries,
 ``PRODSERVER_HEALTH`` and ``PRODSERVER_SUPERVISOR`` all reject a misspelt key with the same
 "did you mean" from here.
 """
@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from typing import Any
 
 from django.conf import settings
 
 from django_prodserver.errors import ConfigurationError
+from django_prodserver.records import field_names
 
 
 def setting_keys(config: type) -> dict[str, str]:
-    """A settings dict's keys are its config dataclass's fields, upper-cased."""
-    return {f.name.upper(): f.name for f in fields(config)}
+    """A settings dict's keys are its config record's fields, upper-cased."""
+    return {name.upper(): name for name in field_names(config)}
 
 
 def known_keys_hint(key: Any, known: Sequence[str]) -> str:
@@ -32,7 +32,7 @@ def known_keys_hint(key: Any, known: Sequence[str]) -> str:
 def dict_setting(
     setting: str, keys: Mapping[str, str], example: str, error: type[ConfigurationError]
 ) -> tuple[Mapping[Any, Any], dict[str, Any]] | None:
-    """Read an optional dict setting whose keys map onto a config dataclass's fields.
+    """Read an optional dict setting whose keys map onto a config record's fields.
 
     Shared by ``PRODSERVER_HEALTH`` and ``PRODSERVER_SUPERVISOR`` so both reject a non-dict
     and a misspelt key with the same wording. Returns None when the setting is unset, else

@@ -10,7 +10,6 @@ import contextlib
 import re
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.conf import settings
 from django_prodserver.backends import names
 from django_prodserver.conf.keys import known_keys_hint, setting_keys
 from django_prodserver.errors import ConfigurationError, NothingConfigured
+from django_prodserver.records import field, record
 
 SETTING = "PRODUCTION_PROCESSES"
 
@@ -35,7 +35,7 @@ WARMUP_POLICIES: tuple[WarmupPolicy, ...] = ("stop", "warn")
 WARMUP_KEYS = frozenset({"URLS", "ON_ERROR", "HOST"})
 
 
-@dataclass(frozen=True)
+@record
 class WarmupConfig:
     """URLs requested in-process before the server accepts traffic (``WARMUP``)."""
 
@@ -46,7 +46,7 @@ class WarmupConfig:
     host: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ProcessConfig:
     name: str
     backend: str

@@ -7,17 +7,17 @@ Only the supervisor, the exporters and the checks read it, so a single process' 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from django_prodserver.conf.keys import dict_setting, setting_keys
 from django_prodserver.errors import ConfigurationError
 from django_prodserver.platform import GRACEFUL_SECONDS
+from django_prodserver.records import record
 
 SUPERVISOR_SETTING = "PRODSERVER_SUPERVISOR"
 
 
-@dataclass(frozen=True)
+@record
 class SupervisorConfig:
     """``PRODSERVER_SUPERVISOR``: timings of ``prodserver web worker`` / ``prodserver --all``."""
 

@@ -18,7 +18,6 @@ import os
 import re
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +26,7 @@ from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf import health_settings, supervisor_settings
 from django_prodserver.conf.processes import ProcessConfig, RestartPolicy, all_processes, get_process
 from django_prodserver.loading import load_backend
+from django_prodserver.records import record, replace
 from django_prodserver.resolved import Resolved
 
 Role = Literal["web", "worker"]
@@ -45,7 +45,7 @@ MANAGE = ("python", "manage.py", "prodserver")
 WORKER_PROBE_TIMEOUT = 10
 
 
-@dataclass(frozen=True)
+@record
 class ProcessFacts:
     name: str
     role: Role
@@ -85,7 +85,7 @@ class ProcessFacts:
         return (*MANAGE, "--healthcheck", self.name)
 
 
-@dataclass(frozen=True)
+@record
 class WorkerProbe:
     """When a platform runs a worker's heartbeat check, from ``PRODSERVER_HEALTH``.
 
@@ -126,7 +126,7 @@ class WorkerProbe:
         )
 
 
-@dataclass(frozen=True)
+@record
 class ReleaseStep:
     """The one-shots (``ONESHOT: True``), run in settings order before anything else starts."""
 
@@ -138,7 +138,7 @@ class ReleaseStep:
     provenance: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Project:
     processes: tuple[ProcessFacts, ...]
     release: ReleaseStep | None

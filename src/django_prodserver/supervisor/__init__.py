@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, BinaryIO
 
 from django_prodserver.conf.processes import SETTING, ProcessConfig, get_process
 from django_prodserver.errors import ConfigurationError
+from django_prodserver.records import replace
 
 
 def plan(names: Sequence[str], overrides: Sequence[str]) -> list[ProcessConfig]:

@@ -9,11 +9,11 @@ between restarts, and honcho's "one exits, all stop" for ``RESTART = "never"``.
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass
 from typing import Literal
 
 from django_prodserver.conf.processes import ProcessConfig
 from django_prodserver.conf.supervisor_settings import SupervisorConfig
+from django_prodserver.records import record
 
 Action = Literal["restart", "done", "stop-all", "crash-loop"]
 
@@ -42,7 +42,7 @@ def stopped_cleanly(returncode: int, stop_signal: int) -> bool:
     return returncode in (0, -stop_signal, 128 + stop_signal)
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     action: Action
     #: Consecutive failures, the one just seen included (0 after a clean exit).

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from django_prodserver.conf.processes import ProcessConfig
+from django_prodserver.records import record
 
 
 class Handle(Protocol):
@@ -31,14 +32,14 @@ Clock = Callable[[], float]
 Say = Callable[[str], None]
 
 
-@dataclass(frozen=True)
+@record
 class Exited:
     pid: int
     #: Popen style: the exit status, or -N when killed by signal N.
     returncode: int
 
 
-@dataclass(frozen=True)
+@record
 class Signalled:
     signum: int
 

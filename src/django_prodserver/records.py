@@ -1,0 +1,166 @@
+"""Frozen value types whose definition costs nothing at start-up.
+
+Why not ``@dataclass(frozen=True)``: up to Python 3.12 a dataclass writes six methods for each
+class as source text and compiles them with ``exec`` when its module is imported: on every
+start, since that code is not in any ``.pyc``. That is about 3.6 million instructions a class
+(Python 3.11), and a server's start path holds a dozen of them: 3.5 % of a waitress start,
+which imports little else (benchmarks/README.md). A record gets the same behaviour from
+methods written once, here, that read the class' field list.
+
+What a record is: construction by position or keyword in field order, defaults and
+``field(default_factory=...)``, ``__post_init__``, attributes that cannot be set or deleted,
+equality and a hash over the fields (same class only), and a repr naming them. Type checkers
+read ``@record`` as a frozen dataclass (PEP 681). ``replace()`` and ``field_names()`` stand in
+for ``dataclasses.replace`` and ``dataclasses.fields``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+else:
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        return lambda decorator: decorator
+
+
+T = TypeVar("T")
+
+#: A field with neither default nor factory: the caller must give it.
+_REQUIRED = object()
+
+
+class FrozenRecordError(AttributeError):
+    """An attribute of a record was set or deleted after construction."""
+
+
+class _Field:
+    __slots__ = ("default", "factory", "init")
+
+    def __init__(self, default: Any, factory: Callable[[], Any] | None, init: bool) -> None:
+        self.default, self.factory, self.init = default, factory, init
+
+
+def field(
+    *, default: Any = _REQUIRED, default_factory: Callable[[], Any] | None = None, init: bool = True
+) -> Any:
+    """A field's default computed per instance (``default_factory``), or left out of ``__init__``."""
+    return _Field(default, default_factory, init)
+
+
+class _Spec:
+    """One record class' fields, read once when the class is defined."""
+
+    __slots__ = ("names", "init_names", "defaults", "factories")
+
+    def __init__(self, cls: type) -> None:
+        names: list[str] = []
+        self.defaults: dict[str, Any] = {}
+        self.factories: dict[str, Callable[[], Any]] = {}
+        init_names: list[str] = []
+        for base in reversed(cls.__mro__[1:]):
+            spec = base.__dict__.get("__record__")
+            if spec is not None:
+                names += spec.names
+                init_names += spec.init_names
+                self.defaults.update(spec.defaults)
+                self.factories.update(spec.factories)
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+                continue
+            value = cls.__dict__.get(name, _REQUIRED)
+            if isinstance(value, _Field):
+                if value.factory is not None:
+                    self.factories[name] = value.factory
+                if value.init:
+                    init_names.append(name)
+                value = value.default
+                if value is _REQUIRED:
+                    delattr(cls, name)  # the placeholder must not read as a class default
+                else:
+                    setattr(cls, name, value)
+            else:
+                init_names.append(name)
+            if value is not _REQUIRED:
+                self.defaults[name] = value
+            if name not in names:
+                names.append(name)
+        self.names = tuple(names)
+        self.init_names = tuple(init_names)
+
+
+def _init(self: Any, *args: Any, **kwargs: Any) -> None:
+    spec: _Spec = type(self).__record__
+    if len(args) > len(spec.init_names):
+        raise TypeError(f"{type(self).__name__}() takes {len(spec.init_names)} arguments, got {len(args)}")
+    values = dict(zip(spec.init_names, args, strict=False))  # fewer args than fields: the rest by name
+    for name, value in kwargs.items():
+        if name not in spec.init_names or name in values:
+            why = "an unexpected" if name not in spec.init_names else "a repeated"
+            raise TypeError(f"{type(self).__name__}() got {why} argument {name!r}")
+        values[name] = value
+    for name in spec.names:
+        if name in values:
+            continue
+        if name in spec.factories:
+            values[name] = spec.factories[name]()
+        elif name in spec.defaults:
+            values[name] = spec.defaults[name]
+        else:
+            raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
+    self.__dict__.update(values)
+    post_init = getattr(self, "__post_init__", None)
+    if post_init is not None:
+        post_init()
+
+
+def _values(self: Any) -> tuple[Any, ...]:
+    return tuple(self.__dict__[name] for name in type(self).__record__.names)
+
+
+def _eq(self: Any, other: object) -> Any:  # a bool, or NotImplemented for another class
+    if other.__class__ is not self.__class__:
+        return NotImplemented
+    return bool(_values(self) == _values(other))
+
+
+def _hash(self: Any) -> int:
+    return hash(_values(self))
+
+
+def _repr(self: Any) -> str:
+    fields = ", ".join(f"{name}={self.__dict__[name]!r}" for name in type(self).__record__.names)
+    return f"{type(self).__qualname__}({fields})"
+
+
+def _frozen(self: Any, name: str, *_: Any) -> None:
+    raise FrozenRecordError(f"cannot assign to or delete field {name!r} of {type(self).__name__}")
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def record(cls: type[T]) -> type[T]:
+    """Make ``cls`` a frozen value with the fields its annotations declare (see the module)."""
+    cls.__record__ = _Spec(cls)  # type: ignore[attr-defined]
+    methods = {"__init__": _init, "__eq__": _eq, "__hash__": _hash, "__repr__": _repr}
+    for name, method in methods.items():
+        if name not in cls.__dict__ or (name == "__hash__" and cls.__dict__[name] is None):
+            setattr(cls, name, method)  # what the class writes itself wins, as with dataclasses
+    cls.__setattr__ = _frozen  # type: ignore[method-assign,assignment]
+    cls.__delattr__ = _frozen  # type: ignore[method-assign,assignment]
+    return cls
+
+
+def field_names(cls: type) -> tuple[str, ...]:
+    """The fields of a record class, in order (``dataclasses.fields`` for records)."""
+    return tuple(cls.__record__.names)  # type: ignore[attr-defined]
+
+
+def replace(original: T, /, **changes: Any) -> T:
+    """A copy of ``original`` with ``changes`` (``dataclasses.replace`` for records)."""
+    spec: _Spec = type(original).__record__  # type: ignore[attr-defined]
+    arguments = {name: original.__dict__[name] for name in spec.init_names}
+    arguments.update(changes)
+    return type(original)(**arguments)

@@ -1,0 +1,108 @@
+"""Records behave as the frozen dataclasses they replace (records.py), tested in-process."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pytest
+
+from django_prodserver.records import FrozenRecordError, field, field_names, record, replace
+
+
+@record
+class Point:
+    """A record with a required field, a default, a factory and a class variable."""
+
+    x: int
+    y: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+    unit: ClassVar[str] = "px"
+
+
+@record
+class Labelled(Point):
+    """A record that adds a field to a record it inherits."""
+
+    label: str = ""
+
+
+@record
+class Squared:
+    """A record that computes a field from the others, as ``__post_init__`` may."""
+
+    side: int
+    area: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "area", self.side * self.side)
+
+
+def test_construction_by_position_keyword_default_and_factory() -> None:
+    point = Point(1, tags={"a": "b"})
+    assert (point.x, point.y, point.tags) == (1, 0, {"a": "b"})
+    assert Point(x=1).tags is not Point(x=1).tags  # one dict per instance
+    assert field_names(Point) == ("x", "y", "tags")
+    assert Point.unit == "px"
+
+
+def test_a_subclass_inherits_the_fields_in_order() -> None:
+    assert field_names(Labelled) == ("x", "y", "tags", "label")
+    assert Labelled(1, 2, {}, "here").label == "here"
+
+
+def test_post_init_and_fields_left_out_of_init() -> None:
+    assert Squared(3).area == 9
+    with pytest.raises(TypeError, match=r"Squared\(\) got an unexpected argument 'area'"):
+        Squared(3, area=1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "message"),
+    [
+        ((), {}, r"Point\(\) is missing the argument 'x'"),
+        ((1, 2, {}, 4), {}, r"Point\(\) takes 3 arguments, got 4"),
+        ((1,), {"x": 2}, r"Point\(\) got a repeated argument 'x'"),
+        ((1,), {"z": 2}, r"Point\(\) got an unexpected argument 'z'"),
+    ],
+)
+def test_wrong_arguments_are_type_errors(args: tuple[object, ...], kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        Point(*args, **kwargs)
+
+
+def test_fields_cannot_be_set_or_deleted() -> None:
+    point = Point(1)
+    with pytest.raises(FrozenRecordError, match="cannot assign to or delete field 'x' of Point"):
+        point.x = 2  # type: ignore[misc]
+    with pytest.raises(FrozenRecordError):
+        del point.y
+    assert isinstance(FrozenRecordError("x"), AttributeError)
+
+
+def test_equality_hash_and_repr_over_the_fields() -> None:
+    assert Point(1, 2) == Point(1, 2)
+    assert Point(1, 2) != Point(1, 3)
+    assert Point(1) != Labelled(1)  # another class is never equal, as with dataclasses
+    assert len({Squared(2), Squared(2), Squared(3)}) == 2
+    assert repr(Labelled(1, label="a")) == "Labelled(x=1, y=0, tags={}, label='a')"
+
+
+def test_replace_copies_with_changes_and_runs_post_init() -> None:
+    point = Labelled(1, 2, label="a")
+    assert replace(point, label="b") == Labelled(1, 2, label="b")
+    assert point.label == "a"
+    assert replace(Squared(2), side=4).area == 16
+
+
+def test_methods_a_class_writes_itself_win() -> None:
+    @record
+    class Named:
+        """A record with its own repr."""
+
+        name: str
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+    assert repr(Named("web")) == "<web>"
+    assert hash(Named("web")) == hash(Named("web"))
