@@ -65,7 +65,9 @@ def test_post_init_and_fields_left_out_of_init() -> None:
         ((1,), {"z": 2}, r"Point\(\) got an unexpected argument 'z'"),
     ],
 )
-def test_wrong_arguments_are_type_errors(args: tuple[object, ...], kwargs: dict[str, object], message: str) -> None:
+def test_wrong_arguments_are_type_errors(
+    args: tuple[object, ...], kwargs: dict[str, object], message: str
+) -> None:
     with pytest.raises(TypeError, match=message):
         Point(*args, **kwargs)
 
@@ -106,3 +108,16 @@ def test_methods_a_class_writes_itself_win() -> None:
 
     assert repr(Named("web")) == "<web>"
     assert hash(Named("web")) == hash(Named("web"))
+
+
+def test_the_dataclasses_functions_accept_records() -> None:
+    """Code written for the frozen dataclasses these were keeps working."""
+    import dataclasses
+
+    point = Labelled(1, 2, label="a")
+    assert dataclasses.is_dataclass(point)
+    assert [f.name for f in dataclasses.fields(Labelled)] == ["x", "y", "tags", "label"]
+    assert dataclasses.replace(point, y=5) == Labelled(1, 5, label="a")
+    assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": {}, "label": "a"}
+    assert dataclasses.replace(Squared(2), side=3).area == 9
+    assert [f.name for f in dataclasses.fields(Point)] == ["x", "y", "tags"]  # its own, not its subclass'

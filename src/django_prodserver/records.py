@@ -11,7 +11,9 @@ What a record is: construction by position or keyword in field order, defaults a
 ``field(default_factory=...)``, ``__post_init__``, attributes that cannot be set or deleted,
 equality and a hash over the fields (same class only), and a repr naming them. Type checkers
 read ``@record`` as a frozen dataclass (PEP 681). ``replace()`` and ``field_names()`` stand in
-for ``dataclasses.replace`` and ``dataclasses.fields``.
+for ``dataclasses.replace`` and ``dataclasses.fields`` here; a project's code written for the
+dataclasses these were (``dataclasses.replace(process, ...)``, ``asdict``) still works, through
+stdlib field descriptions made the first time something asks for them.
 """
 
 from __future__ import annotations
@@ -92,6 +94,38 @@ class _Spec:
         self.init_names = tuple(init_names)
 
 
+class _StdlibFields:
+    """``__dataclass_fields__`` for the ``dataclasses`` module's functions, made on first use.
+
+    They come from a real frozen dataclass with the record's fields, so they are whatever the
+    running Python's ``dataclasses`` expects; building it costs what the record saved, once,
+    and only in a process that asks.
+    """
+
+    def __get__(self, instance: object, owner: type) -> dict[str, Any]:
+        made: dict[str, Any] | None = owner.__dict__.get("_stdlib_fields")
+        if made is None:
+            import dataclasses
+
+            spec: _Spec = owner.__record__  # type: ignore[attr-defined]
+            annotations: dict[str, Any] = {}
+            for klass in reversed(owner.__mro__):
+                annotations.update(klass.__dict__.get("__annotations__", {}))
+            fields = []
+            for name in spec.names:
+                init = name in spec.init_names
+                if name in spec.factories:
+                    described = dataclasses.field(default_factory=spec.factories[name], init=init)
+                else:
+                    default = spec.defaults.get(name, dataclasses.MISSING)
+                    described = dataclasses.field(default=default, init=init)
+                fields.append((name, annotations[name], described))
+            twin = dataclasses.make_dataclass(owner.__name__, fields, frozen=True)
+            made = twin.__dataclass_fields__  # type: ignore[attr-defined]
+            type.__setattr__(owner, "_stdlib_fields", made)
+        return made
+
+
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
     spec: _Spec = type(self).__record__
     if len(args) > len(spec.init_names):
@@ -150,6 +184,7 @@ def record(cls: type[T]) -> type[T]:
             setattr(cls, name, method)  # what the class writes itself wins, as with dataclasses
     cls.__setattr__ = _frozen  # type: ignore[method-assign,assignment]
     cls.__delattr__ = _frozen  # type: ignore[method-assign,assignment]
+    cls.__dataclass_fields__ = _StdlibFields()  # type: ignore[attr-defined]
     return cls
 
 

@@ -1,4 +1,4 @@
-"""prodserver's settings, each read in one place and parsed into a frozen dataclass.
+"""prodserver's settings, each read in one place and parsed into a frozen record (records.py).
 
 - :mod:`~django_prodserver.conf.processes`: ``PRODUCTION_PROCESSES`` → :class:`ProcessConfig`
 - :mod:`~django_prodserver.conf.health_settings`: ``PRODSERVER_HEALTH`` → :class:`HealthConfig`
@@ -12,7 +12,7 @@ modules are not named ``health``/``supervisor``: importing a submodule binds its
 package, which would then hide the re-exported function of the same name.
 
 The supervisor's names are looked up when first asked for (PEP 562): ``prodserver web``
-imports this package but never supervises, and need not build the supervisor's dataclass.
+imports this package but never supervises, and need not build the supervisor's record.
 """
 
 from __future__ import annotations
