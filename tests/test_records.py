@@ -121,3 +121,15 @@ def test_the_dataclasses_functions_accept_records() -> None:
     assert dataclasses.asdict(point) == {"x": 1, "y": 2, "tags": {}, "label": "a"}
     assert dataclasses.replace(Squared(2), side=3).area == 9
     assert [f.name for f in dataclasses.fields(Point)] == ["x", "y", "tags"]  # its own, not its subclass'
+
+
+def test_a_field_declared_again_keeps_its_place_and_takes_the_new_default() -> None:
+    @record
+    class Origin(Point):
+        """A point whose x defaults to 0."""
+
+        x: int = 0
+
+    assert field_names(Origin) == ("x", "y", "tags")
+    assert Origin() == Origin(0, 0, {})
+    assert Origin(5, 6).y == 6

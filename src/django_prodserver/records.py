@@ -59,39 +59,37 @@ class _Spec:
     __slots__ = ("names", "init_names", "defaults", "factories")
 
     def __init__(self, cls: type) -> None:
-        names: list[str] = []
+        #: Every field, in order, and whether ``__init__`` takes it. A field a subclass
+        #: declares again keeps its place and takes the new declaration, as with dataclasses.
+        in_init: dict[str, bool] = {}
         self.defaults: dict[str, Any] = {}
         self.factories: dict[str, Callable[[], Any]] = {}
-        init_names: list[str] = []
         for base in reversed(cls.__mro__[1:]):
             spec = base.__dict__.get("__record__")
             if spec is not None:
-                names += spec.names
-                init_names += spec.init_names
+                in_init.update((name, name in spec.init_names) for name in spec.names)
                 self.defaults.update(spec.defaults)
                 self.factories.update(spec.factories)
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
             if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
                 continue
+            self.defaults.pop(name, None)
+            self.factories.pop(name, None)
             value = cls.__dict__.get(name, _REQUIRED)
+            in_init[name] = True
             if isinstance(value, _Field):
                 if value.factory is not None:
                     self.factories[name] = value.factory
-                if value.init:
-                    init_names.append(name)
+                in_init[name] = value.init
                 value = value.default
                 if value is _REQUIRED:
                     delattr(cls, name)  # the placeholder must not read as a class default
                 else:
                     setattr(cls, name, value)
-            else:
-                init_names.append(name)
             if value is not _REQUIRED:
                 self.defaults[name] = value
-            if name not in names:
-                names.append(name)
-        self.names = tuple(names)
-        self.init_names = tuple(init_names)
+        self.names = tuple(in_init)
+        self.init_names = tuple(name for name, taken in in_init.items() if taken)
 
 
 class _StdlibFields:
