@@ -3,9 +3,9 @@
 Why not ``@dataclass(frozen=True)``: up to Python 3.12 a dataclass writes six methods for each
 class as source text and compiles them with ``exec`` when its module is imported: on every
 start, since that code is not in any ``.pyc``. That is about 3.6 million instructions a class
-(Python 3.11), and a server's start path holds a dozen of them: 3.5 % of a waitress start,
-which imports little else (benchmarks/README.md). A record gets the same behaviour from
-methods written once, here, that read the class' field list.
+(Python 3.11), and a server's start path holds a dozen of them: about 5 % of a start, which
+weighs most on waitress, a server that imports little else (benchmarks/README.md). A record
+gets the same behaviour from methods written once, here, that read the class' field list.
 
 What a record is: construction by position or keyword in field order, defaults and
 ``field(default_factory=...)``, ``__post_init__``, attributes that cannot be set or deleted,
