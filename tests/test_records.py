@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing as t
 from typing import ClassVar
 
 import pytest
@@ -74,11 +76,23 @@ def test_wrong_arguments_are_type_errors(
 
 def test_fields_cannot_be_set_or_deleted() -> None:
     point = Point(1)
-    with pytest.raises(FrozenRecordError, match="cannot assign to or delete field 'x' of Point"):
+    with pytest.raises(FrozenRecordError, match="cannot assign to field 'x' of Point"):
         point.x = 2  # type: ignore[misc]
-    with pytest.raises(FrozenRecordError):
+    with pytest.raises(FrozenRecordError, match="cannot delete field 'y' of Point"):
         del point.y
-    assert isinstance(FrozenRecordError("x"), AttributeError)
+    with pytest.raises(dataclasses.FrozenInstanceError):  # what code written for dataclasses catches
+        point.z = 1  # type: ignore[attr-defined]
+
+
+def test_an_undecorated_subclass_may_set_its_own_attributes_but_not_the_fields() -> None:
+    class Cached(Point):
+        """A subclass that caches something on its instances, as a frozen dataclass' may."""
+
+    point = Cached(1)
+    point.cache = "kept"  # type: ignore[attr-defined]
+    assert point.cache == "kept"  # type: ignore[attr-defined]
+    with pytest.raises(FrozenRecordError):
+        point.x = 2  # type: ignore[misc]
 
 
 def test_equality_hash_and_repr_over_the_fields() -> None:
@@ -112,8 +126,6 @@ def test_methods_a_class_writes_itself_win() -> None:
 
 def test_the_dataclasses_functions_accept_records() -> None:
     """Code written for the frozen dataclasses these were keeps working."""
-    import dataclasses
-
     point = Labelled(1, 2, label="a")
     assert dataclasses.is_dataclass(point)
     assert [f.name for f in dataclasses.fields(Labelled)] == ["x", "y", "tags", "label"]
@@ -133,3 +145,50 @@ def test_a_field_declared_again_keeps_its_place_and_takes_the_new_default() -> N
     assert field_names(Origin) == ("x", "y", "tags")
     assert Origin() == Origin(0, 0, {})
     assert Origin(5, 6).y == 6
+
+
+def test_a_dataclass_may_subclass_a_record() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Tagged(Point):
+        tag: str = ""
+
+    assert Tagged(1, tag="a") == Tagged(1, 0, {}, "a")
+    assert [f.name for f in dataclasses.fields(Tagged)] == ["x", "y", "tags", "tag"]
+
+
+def test_pattern_matching_and_copy_replace_as_with_dataclasses() -> None:
+    match Labelled(1, 2, label="a"):
+        case Labelled(x, y, _, label):
+            assert (x, y, label) == (1, 2, "a")
+        case _:
+            pytest.fail("no match")
+    assert Point(1).__replace__(y=3) == Point(1, 3)  # copy.replace() on Python 3.13
+
+
+def test_class_variables_fields_left_out_of_init_and_inherited_defaults() -> None:
+    @record
+    class Counter(Point):
+        """Spellings of ClassVar, a field for __post_init__ to set, and y declared again."""
+
+        limit: t.ClassVar[int] = 3
+        y: int
+        total: int = field(init=False)
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "total", self.x + self.y)
+
+    assert field_names(Counter) == ("x", "y", "tags", "total")
+    assert Counter(2).total == 2  # y kept the default Point gave it, as dataclasses do
+    assert Counter(2, 5).total == 7
+
+
+def test_a_mutable_default_is_refused_as_dataclasses_do() -> None:
+    with pytest.raises(
+        ValueError, match=r"mutable default list for field 'items' of Bag: use field\(default_factory=...\)"
+    ):
+
+        @record
+        class Bag:
+            """A record that would share one list among all its instances."""
+
+            items: list[int] = []  # noqa: RUF012

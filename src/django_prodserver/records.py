@@ -7,17 +7,23 @@ start, since that code is not in any ``.pyc``. That is about 3.6 million instruc
 weighs most on waitress, a server that imports little else (benchmarks/README.md). A record
 gets the same behaviour from methods written once, here, that read the class' field list.
 
-What a record is: construction by position or keyword in field order, defaults and
-``field(default_factory=...)``, ``__post_init__``, attributes that cannot be set or deleted,
-equality and a hash over the fields (same class only), and a repr naming them. Type checkers
-read ``@record`` as a frozen dataclass (PEP 681). ``replace()`` and ``field_names()`` stand in
-for ``dataclasses.replace`` and ``dataclasses.fields`` here; a project's code written for the
-dataclasses these were (``dataclasses.replace(process, ...)``, ``asdict``) still works, through
-stdlib field descriptions made the first time something asks for them.
+What a record is, as a frozen dataclass is: construction by position or keyword in field
+order, defaults (a mutable one refused) and ``field(default_factory=..., init=...)``,
+``__post_init__``, fields that cannot be set or deleted (``FrozenInstanceError``), equality and
+a hash over the fields (same class only), a repr naming them, ``match`` by position and
+``copy.replace``. Type checkers read ``@record`` as a frozen dataclass (PEP 681), and check
+``replace()`` calls as they check ``dataclasses.replace``. ``replace()`` and ``field_names()``
+stand in for ``dataclasses.replace`` and ``dataclasses.fields`` here; a project's code written
+for the dataclasses these were (``dataclasses.replace(process, ...)``, ``asdict``, a
+``@dataclass`` subclass) still works, through the attributes of a real dataclass made the
+first time something asks for them. Not the same: ``inspect.signature`` of a record's class
+shows ``(*args, **kwargs)``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -33,10 +39,16 @@ T = TypeVar("T")
 
 #: A field with neither default nor factory: the caller must give it.
 _REQUIRED = object()
+#: ``ClassVar[...]`` however the module spelt it (``typing.ClassVar``, ``t.ClassVar``): not a field.
+_CLASS_VAR = re.compile(r"(?:\w+\.)*ClassVar\b")
 
 
-class FrozenRecordError(AttributeError):
-    """An attribute of a record was set or deleted after construction."""
+class FrozenRecordError(dataclasses.FrozenInstanceError):
+    """A field of a record was set or deleted after construction.
+
+    A ``dataclasses.FrozenInstanceError`` (and so an ``AttributeError``), so code that caught
+    it from the dataclasses these records were still does.
+    """
 
 
 class _Field:
@@ -71,11 +83,13 @@ class _Spec:
                 self.defaults.update(spec.defaults)
                 self.factories.update(spec.factories)
         for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-            if str(annotation).startswith(("ClassVar", "typing.ClassVar")):
+            if _CLASS_VAR.match(str(annotation).strip()):
                 continue
             self.defaults.pop(name, None)
             self.factories.pop(name, None)
-            value = cls.__dict__.get(name, _REQUIRED)
+            # getattr, as dataclasses do: a field declared again without a default keeps the
+            # one a base class gave it.
+            value = getattr(cls, name, _REQUIRED)
             in_init[name] = True
             if isinstance(value, _Field):
                 if value.factory is not None:
@@ -87,24 +101,31 @@ class _Spec:
                 else:
                     setattr(cls, name, value)
             if value is not _REQUIRED:
+                if type(value).__hash__ is None:  # a list, dict or set would be shared by all
+                    raise ValueError(
+                        f"mutable default {type(value).__name__} for field {name!r} of "
+                        f"{cls.__name__}: use field(default_factory=...)"
+                    )
                 self.defaults[name] = value
         self.names = tuple(in_init)
         self.init_names = tuple(name for name, taken in in_init.items() if taken)
 
 
-class _StdlibFields:
-    """``__dataclass_fields__`` for the ``dataclasses`` module's functions, made on first use.
+class _StdlibTwin:
+    """An attribute the ``dataclasses`` module reads, taken from a real frozen dataclass with the
+    record's fields, made the first time something asks (``dataclasses.replace``, ``asdict``,
+    or a ``@dataclass`` subclass of a record).
 
-    They come from a real frozen dataclass with the record's fields, so they are whatever the
-    running Python's ``dataclasses`` expects; building it costs what the record saved, once,
-    and only in a process that asks.
+    So they are whatever the running Python's ``dataclasses`` expects; building the twin costs
+    what the record saved, once per class, and only in a process that asks.
     """
 
-    def __get__(self, instance: object, owner: type) -> dict[str, Any]:
-        made: dict[str, Any] | None = owner.__dict__.get("_stdlib_fields")
-        if made is None:
-            import dataclasses
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
 
+    def __get__(self, instance: object, owner: type) -> Any:
+        twin = owner.__dict__.get("_stdlib_twin")
+        if twin is None:
             spec: _Spec = owner.__record__  # type: ignore[attr-defined]
             annotations: dict[str, Any] = {}
             for klass in reversed(owner.__mro__):
@@ -119,9 +140,8 @@ class _StdlibFields:
                     described = dataclasses.field(default=default, init=init)
                 fields.append((name, annotations[name], described))
             twin = dataclasses.make_dataclass(owner.__name__, fields, frozen=True)
-            made = twin.__dataclass_fields__  # type: ignore[attr-defined]
-            type.__setattr__(owner, "_stdlib_fields", made)
-        return made
+            type.__setattr__(owner, "_stdlib_twin", twin)
+        return getattr(twin, self.attribute)
 
 
 def _init(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -141,8 +161,9 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
             values[name] = spec.factories[name]()
         elif name in spec.defaults:
             values[name] = spec.defaults[name]
-        else:
+        elif name in spec.init_names:
             raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
+        # else: a field left out of __init__ without a default, for __post_init__ to set.
     self.__dict__.update(values)
     post_init = getattr(self, "__post_init__", None)
     if post_init is not None:
@@ -150,7 +171,7 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
 
 
 def _values(self: Any) -> tuple[Any, ...]:
-    return tuple(self.__dict__[name] for name in type(self).__record__.names)
+    return tuple(getattr(self, name) for name in type(self).__record__.names)
 
 
 def _eq(self: Any, other: object) -> Any:  # a bool, or NotImplemented for another class
@@ -164,25 +185,52 @@ def _hash(self: Any) -> int:
 
 
 def _repr(self: Any) -> str:
-    fields = ", ".join(f"{name}={self.__dict__[name]!r}" for name in type(self).__record__.names)
+    fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record__.names)
     return f"{type(self).__qualname__}({fields})"
 
 
-def _frozen(self: Any, name: str, *_: Any) -> None:
-    raise FrozenRecordError(f"cannot assign to or delete field {name!r} of {type(self).__name__}")
+def _frozen_rules(cls: type) -> tuple[Callable[..., None], Callable[..., None]]:
+    """``__setattr__`` and ``__delattr__`` that refuse, as a frozen dataclass' do, any attribute of
+    ``cls`` itself and the fields of any subclass; an undecorated subclass keeps its other
+    attributes settable. Closures, not generated code: nothing is compiled."""
+    fields = frozenset(cls.__record__.names)  # type: ignore[attr-defined]
+
+    def __setattr__(self: Any, name: str, value: Any) -> None:
+        if type(self) is cls or name in fields:
+            raise FrozenRecordError(f"cannot assign to field {name!r} of {type(self).__name__}")
+        super(cls, self).__setattr__(name, value)  # type: ignore[arg-type]
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is cls or name in fields:
+            raise FrozenRecordError(f"cannot delete field {name!r} of {type(self).__name__}")
+        super(cls, self).__delattr__(name)  # type: ignore[arg-type]
+
+    return __setattr__, __delattr__
+
+
+def _replace_method(self: Any, /, **changes: Any) -> Any:
+    """``copy.replace()`` (Python 3.13) on a record."""
+    return replace(self, **changes)
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def record(cls: type[T]) -> type[T]:
     """Make ``cls`` a frozen value with the fields its annotations declare (see the module)."""
-    cls.__record__ = _Spec(cls)  # type: ignore[attr-defined]
-    methods = {"__init__": _init, "__eq__": _eq, "__hash__": _hash, "__repr__": _repr}
+    spec = cls.__record__ = _Spec(cls)  # type: ignore[attr-defined]
+    methods: dict[str, Any] = {
+        "__init__": _init,
+        "__eq__": _eq,
+        "__hash__": _hash,
+        "__repr__": _repr,
+        "__match_args__": spec.init_names,
+        "__replace__": _replace_method,
+    }
     for name, method in methods.items():
         if name not in cls.__dict__ or (name == "__hash__" and cls.__dict__[name] is None):
             setattr(cls, name, method)  # what the class writes itself wins, as with dataclasses
-    cls.__setattr__ = _frozen  # type: ignore[method-assign,assignment]
-    cls.__delattr__ = _frozen  # type: ignore[method-assign,assignment]
-    cls.__dataclass_fields__ = _StdlibFields()  # type: ignore[attr-defined]
+    cls.__setattr__, cls.__delattr__ = _frozen_rules(cls)  # type: ignore[method-assign,assignment]
+    cls.__dataclass_fields__ = _StdlibTwin("__dataclass_fields__")  # type: ignore[attr-defined]
+    cls.__dataclass_params__ = _StdlibTwin("__dataclass_params__")  # type: ignore[attr-defined]
     return cls
 
 
@@ -191,9 +239,18 @@ def field_names(cls: type) -> tuple[str, ...]:
     return tuple(cls.__record__.names)  # type: ignore[attr-defined]
 
 
-def replace(original: T, /, **changes: Any) -> T:
-    """A copy of ``original`` with ``changes`` (``dataclasses.replace`` for records)."""
-    spec: _Spec = type(original).__record__  # type: ignore[attr-defined]
-    arguments = {name: original.__dict__[name] for name in spec.init_names}
-    arguments.update(changes)
-    return type(original)(**arguments)
+if TYPE_CHECKING:
+    # mypy checks each change's name and type against the record's fields (PEP 681 classes
+    # are dataclasses to its replace() plugin); at run time the function below does the work.
+    from dataclasses import replace
+else:
+
+    def replace(original: T, /, **changes: Any) -> T:
+        """A copy of ``original`` with ``changes`` (``dataclasses.replace`` for records)."""
+        spec: _Spec = type(original).__record__  # type: ignore[attr-defined]
+        arguments = {name: original.__dict__[name] for name in spec.init_names}
+        arguments.update(changes)
+        return type(original)(**arguments)
+
+
+__all__ = ["FrozenRecordError", "field", "field_names", "record", "replace"]
