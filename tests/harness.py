@@ -161,6 +161,10 @@ class Child:
         except subprocess.TimeoutExpired:
             raise self.fail(f"still running {timeout}s later") from None
         self._reader.join(5)
+        if self._reader.is_alive():
+            # The pipe is still open: a process it started outlived it (a leak, as honcho's
+            # servers once were), and the output read so far may be missing its last lines.
+            raise self.fail(f"exited ({code}), but a process it started still holds its output 5s later")
         return code
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
