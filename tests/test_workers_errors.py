@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +188,26 @@ def test_celery_detach_is_refused_with_the_reason() -> None:
         "Process 'worker': ARGS key 'detach' is refused: it makes celery worker detach into the "
         "background, beyond the reach of prodserver's supervisor and of every later stop signal; "
         "remove it (the supervisor, systemd or the platform keeps the process running)."
+    )
+
+
+@pytest.mark.parametrize("argv", [["celery-entry.py", "start"], ["run-worker.py"]])
+def test_soft_shutdown_outside_a_start_command_is_refused(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started by something other than 'prodserver', 'server' or 'worker', the worker cannot
+    re-execute itself with REMAP_SIGTERM, and says where to set it instead."""
+    from django_prodserver.backends._celery_shutdown import Shutdown
+    from django_prodserver.errors import StartupError
+
+    monkeypatch.setattr(sys, "argv", argv)
+    monkeypatch.delenv("PRODSERVER_CELERY_REEXEC", raising=False)
+    shutdown = Shutdown("worker", "soft", soft_timeout=20.0, app_timeout=False, acks_late=False)
+    with pytest.raises(StartupError) as refused:
+        shutdown._reexec()
+    assert str(refused.value) == (
+        "Process 'worker': SHUTDOWN 'soft' needs REMAP_SIGTERM=SIGQUIT in the environment "
+        "before Celery is imported; set it where the worker is started."
     )
 
 

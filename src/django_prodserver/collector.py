@@ -25,7 +25,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-#: The commands that start processes (3.x's ``server`` and ``worker`` included).
+#: The commands that start processes (3.x's ``server`` and ``worker`` included); a Celery
+#: worker that must re-execute itself does so only when started by one of them.
 COMMANDS = frozenset({"prodserver", "server", "worker"})
 #: What runs Django's management utility from a command line, by file name.
 _UTILITIES = frozenset({"manage.py", "django-admin", "django-admin.py"})

@@ -29,6 +29,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Literal
 
+from django_prodserver.collector import COMMANDS
 from django_prodserver.errors import ConfigurationError, StartupError
 from django_prodserver.records import record
 from django_prodserver.resolved import Row
@@ -44,8 +45,6 @@ DEFAULT_SOFT_TIMEOUT = 20.0
 REMAP = "REMAP_SIGTERM"
 #: Set in the re-executed process, so a mismatch there is reported instead of looping.
 REEXEC_MARK = "PRODSERVER_CELERY_REEXEC"
-#: The commands that start one process, which the worker may re-execute as they were given.
-COMMANDS = ("prodserver", "worker", "server")
 
 
 def soft_shutdown_available() -> bool:
@@ -125,7 +124,7 @@ class Shutdown:
             app.conf.worker_soft_shutdown_timeout = self.soft_timeout
 
     def _reexec(self) -> None:
-        if os.environ.get(REEXEC_MARK) or not set(COMMANDS) & set(sys.argv[1:2]):
+        if os.environ.get(REEXEC_MARK) or len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
             # Not started as 'manage.py prodserver …' (or the restart did not take): do not guess
             # a command line to re-run.
             needed = f"{REMAP}={self.remap}" if self.remap else f"no {REMAP}"
