@@ -2,11 +2,15 @@
 
 A start takes a few hundred milliseconds, so on a shared machine a 3 % difference hides in the
 noise of wall-clock pairs; an instruction count repeats within 0.5 %. What is counted is the
-work on the way to the first answer: a process that forks its worker (gunicorn, granian) is
-split at the fork (``--dump-before=PyOS_BeforeFork``), and its part before the fork plus
-everything the worker did is the start; what the master does after forking runs beside the
-worker and is left out. A server that does not fork is counted whole, which adds its idle
-loop and its shutdown to both sides alike.
+work on the way to the first answer. Each process is counted until it first does one of two
+things: fork (``--dump-before=PyOS_BeforeFork``: gunicorn's and granian's master before their
+worker) or call ``send()`` (``--dump-before=send``: the answer itself, or an asyncio loop
+waking itself mid-request, at the same point of the server's code on both sides). A forked
+worker counts from its fork. So a master's life beside its worker, a server's idle loop and
+its shutdown are left out: they differ between the sides (waitress' CLI dies at SIGTERM,
+prodserver shuts down cleanly) without being start-up. A server whose answers never go
+through ``send()`` (one that writes with ``writev()``) is counted to its exit, as is every
+process that neither forks nor sends.
 
 It also shows where a start goes, which timing cannot: ``--keep DIR`` keeps the files for
 ``callgrind_annotate``. Needs ``valgrind``; a side takes 10 to 20 seconds.
@@ -28,8 +32,10 @@ from pathlib import Path
 import common
 from sides import DEFAULT, chosen
 
-#: A file written at a fork: ``PID.1`` is the process before it, ``PID`` after it.
-PART = re.compile(r"^(\d+)\.\d+$")
+#: A file callgrind wrote at a dump: ``PID.N`` is part N of the process; ``PID`` its last part.
+PART = re.compile(r"^(\d+)(?:\.(\d+))?$")
+#: The trigger of a part that ended at one of the dumps asked for below.
+AT_A_DUMP = "--dump-before="
 
 
 def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path) -> int:
@@ -40,6 +46,7 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
         "--tool=callgrind",
         "--trace-children=yes",
         "--dump-before=PyOS_BeforeFork",
+        "--dump-before=send",
         f"--callgrind-out-file={out}/%p",
     ]
     cores = common.Cores(None, None)  # one core would make valgrind's start-up slower still
@@ -48,25 +55,45 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
         common.wait_ready(port, proc, timeout=600)
     finally:
         common.stop(proc)  # SIGTERM: every process exits and callgrind writes its files
-    files = [path for path in out.iterdir() if path.is_file()]
-    forked = {match.group(1) for path in files if (match := PART.match(path.name))}
+    parts: dict[str, list[tuple[int, str, int]]] = {}
+    for path in out.iterdir():
+        if path.is_file() and (match := PART.match(path.name)):
+            part = _read_part(path)
+            if part is None:  # killed before callgrind wrote its counts (a helper process)
+                print(f"  {path.name}: callgrind wrote no counts", file=sys.stderr)
+            else:
+                parts.setdefault(match.group(1), []).append(part)
     total = 0
     #: Whether the process that answered (the server itself, or a forked worker) was counted.
     answered = False
-    for path in files:
-        if path.name in forked:
-            continue  # a master after its fork: beside the worker, not on the way to the answer
-        lines = path.read_text().splitlines()
-        summary = next((line for line in lines if line.startswith(("summary:", "totals:"))), None)
-        if summary is None:  # killed before callgrind wrote its counts (a helper process)
-            print(f"  {path.name}: callgrind wrote no counts", file=sys.stderr)
-            continue
-        total += int(summary.split()[1])
-        answered = answered or path.name.isdigit()
+    for process in parts.values():
+        for _, trigger, count in sorted(process):
+            total += count
+            if trigger.startswith(AT_A_DUMP):
+                answered = answered or trigger == f"{AT_A_DUMP}send"
+                break
+        else:
+            answered = True  # neither forked nor sent: counted whole, as a server that writes otherwise
     if not answered:
         # Only a master's part before its fork was counted: a ratio from it would be wrong.
         raise LostCounts(f"{out}: the process that answered wrote no counts")
     return total
+
+
+def _read_part(path: Path) -> tuple[int, str, int] | None:
+    """(part number, what ended the part, instructions) from a callgrind file's header."""
+    number, trigger, count = 0, "", None
+    with path.open() as lines:
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key == "part":
+                number = int(value)
+            elif key == "desc" and value.strip().startswith("Trigger:"):
+                trigger = value.split("Trigger:", 1)[1].strip()
+            elif key in ("summary", "totals"):
+                count = int(value.split()[0])
+                break
+    return None if count is None else (number, trigger, count)
 
 
 class LostCounts(RuntimeError):
@@ -99,7 +126,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         root = keep or Path(scratch)
         for side in chosen(options.backends):
-            counts = {}
+            counts: dict[str, float] = {}
             port = common.free_port()
             for name, argv, environ in common.both_sides(side, port, extra):
                 counts[name] = counted(argv, environ, port, root / side.name / name)
