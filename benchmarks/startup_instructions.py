@@ -9,8 +9,9 @@ waking itself mid-request, at the same point of the server's code on both sides)
 worker counts from its fork. So a master's life beside its worker, a server's idle loop and
 its shutdown are left out: they differ between the sides (waitress' CLI dies at SIGTERM,
 prodserver shuts down cleanly) without being start-up. A server whose answers never go
-through ``send()`` (one that writes with ``writev()``) is counted to its exit, as is every
-process that neither forks nor sends.
+through ``send()`` is counted to its exit, as is every process that neither forks nor sends:
+granian's Rust workers and uvicorn on uvloop (libuv) write otherwise, and shut down the same
+way on both sides.
 
 It also shows where a start goes, which timing cannot: ``--keep DIR`` keeps the files for
 ``callgrind_annotate``. Needs ``valgrind``; a side takes 10 to 20 seconds.
