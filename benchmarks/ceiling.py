@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchproject.settings")
@@ -89,7 +89,7 @@ def asgi(seconds: float) -> int:
 
         return receive
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Mapping[str, Any]) -> None:
         if message["type"] == "http.response.start" and message["status"] != 200:
             raise RuntimeError(f"the app answered {message['status']}")
 

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -100,7 +100,7 @@ def output_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def keep(payload: dict[str, object], options: argparse.Namespace, chart: str) -> None:
+def keep(payload: Mapping[str, object], options: argparse.Namespace, chart: str) -> None:
     """``--json``: the raw results; ``--plot``: the charts ``plot.<chart>`` draws from them."""
     if options.json:
         options.json.write_text(json.dumps(payload, indent=2))
