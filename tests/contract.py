@@ -13,7 +13,7 @@ import importlib.util
 import inspect
 import pkgutil
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +21,7 @@ from typing import Any, Literal
 from harness import Child, wait_until
 
 #: ARGS that make a server listen on one TCP address, by how the program spells it.
-LISTEN_STYLES = {
+LISTEN_STYLES: dict[str, Callable[[str, int], dict[str, Any]]] = {
     "bind": lambda host, port: {"bind": f"{host}:{port}"},
     "host-port": lambda host, port: {"host": host, "port": port},
     "daphne": lambda host, port: {"bind": host, "port": port},  # daphne's --bind is the host

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,7 @@ def serve(command: str, entry: dict[str, Any], port: int) -> None:
         child.kill_group()
 
 
-SERVERS = {
+SERVERS: dict[str, tuple[str, Callable[[int], dict[str, Any]]]] = {
     "gunicorn": (GUNICORN_3X, lambda port: {"bind": f"127.0.0.1:{port}", "workers": 1}),
     "uvicorn": (
         "django_prodserver.backends.servers.uvicorn.UvicornServer",

@@ -19,7 +19,7 @@ import django
 
 from django_prodserver.health import Check
 from django_prodserver.readiness import Verdicts
-from harness import DATABASE_URL, free_port, http_get, prodserver, wait_until
+from harness import DATABASE_URL, free_port, http_get, prodserver
 from test_health import MIDDLEWARE, POD_HOST, database, web
 
 django.setup()
@@ -155,4 +155,4 @@ def test_a_black_holed_database_answers_503_within_the_timeout() -> None:
             "Readiness check database:default failed: no answer within 1 s",
             "database:default failed: its previous run has not returned yet",
         ):
-            wait_until(f"{line!r} is logged", lambda line=line: line in child.output, child)
+            child.wait_for_line(line)

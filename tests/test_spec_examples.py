@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract import WebBackend, wait_workers
+from contract import GRANIAN_ASGI, GRANIAN_WSGI, WebBackend, wait_workers
 from harness import Child, exits_cleanly, free_port, prodserver, self_signed_certificate, wait_until
 from live_checks import sigterm_with_request_in_flight, websocket_echo
-from spec_examples import CASES, GRANIAN_ASGI, GRANIAN_WSGI, Case
+from spec_examples import CASES, Case
 
 pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
 

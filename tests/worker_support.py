@@ -12,6 +12,7 @@ import os
 import signal
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGUSR1)
             with contextlib.suppress(AssertionError):
-                wait_until("its stacks", lambda printed=printed: len(child.lines) > printed, timeout=3)
+                wait_until("its stacks", partial(_printed_since, child, printed), timeout=3)
         why = f"{path} was not written within {timeout}s; the stacks of its processes follow"
         raise child.fail(why) from None
     return path.read_text()
@@ -89,6 +90,10 @@ def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
 #: exist before the worker's main process has the result; a SIGTERM in that window finds the
 #: task still active, and the default SHUTDOWN 'soft' then waits out its 20 s in full.
 STOP_AFTER_A_TASK = 60
+
+
+def _printed_since(child: Child, lines: int) -> bool:
+    return len(child.lines) > lines
 
 
 def signal_group(child: Child) -> None:
@@ -121,14 +126,14 @@ def celery_send(broker: str, task: str, *args: Any, queue: str) -> None:
 
 def celery_delete_queue(broker: str, queue: str) -> None:
     """Remove a test's queue from the broker (RabbitMQ keeps durable queues forever)."""
-    from kombu import Connection
+    from kombu.connection import Connection
 
     with Connection(broker) as connection, contextlib.suppress(Exception):
         connection.default_channel.queue_delete(queue)
 
 
 def celery_queue_length(broker: str, queue: str) -> int:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     with Connection(broker) as connection:
         _, count, _ = connection.default_channel.queue_declare(queue, passive=True)

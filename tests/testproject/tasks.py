@@ -10,17 +10,19 @@ and Django-Q2 (by dotted path to the plain function).
 
 import os
 import time
+from collections.abc import Callable
+from importlib import import_module
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 from celery import shared_task
 
-if find_spec("django.tasks"):  # Django 6
-    from django.tasks import task
-elif find_spec("django_tasks"):
-    from django_tasks import task
-else:  # the lowest-versions venv of the workers has no Django Tasks
-    task = None
+#: Django Tasks' decorator: Django 6's, else the django-tasks backport's; None in the
+#: lowest-versions venv of the workers, which has neither.
+task: Callable[..., Callable[[Callable[..., str]], Any]] | None = next(
+    (import_module(name).task for name in ("django.tasks", "django_tasks") if find_spec(name)), None
+)
 
 #: How often ``held_touch`` looks for its release file: about two minutes' worth.
 RELEASE_POLLS = 2400
@@ -53,12 +55,12 @@ def held_touch(path: str) -> str:
     return touch(path)
 
 
-@shared_task(name="testproject.touch")
+@shared_task(name="testproject.touch")  # type: ignore[untyped-decorator]
 def celery_touch(path: str) -> str:
     return touch(path)
 
 
-@shared_task(name="testproject.held_touch")
+@shared_task(name="testproject.held_touch")  # type: ignore[untyped-decorator]
 def celery_held_touch(path: str) -> str:
     return held_touch(path)
 

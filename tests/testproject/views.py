@@ -3,6 +3,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import AsyncIterator
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
@@ -38,7 +39,7 @@ def slow(request: HttpRequest) -> HttpResponse:
 
 
 async def stream(request: HttpRequest) -> StreamingHttpResponse:
-    async def chunks():  # type: ignore[no-untyped-def]
+    async def chunks() -> AsyncIterator[str]:
         for number in range(3):
             yield f"chunk {number}\n"
             await asyncio.sleep(0.05)
