@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from sides import Side
@@ -75,6 +75,31 @@ def both_sides(
         ("prodserver", [*side.prodserver_argv(), *extra], env(side.processes(port, 1))),
         ("cli", side.cli_argv(port, 1), env()),
     ]
+
+
+class CallgrindPart(NamedTuple):
+    """A callgrind file's header: which part of the process it holds, what ended that part
+    (``--dump-before=NAME``, or ``Program termination``), and the instructions in it."""
+
+    number: int
+    trigger: str
+    instructions: int
+
+
+def callgrind_part(path: Path) -> CallgrindPart | None:
+    """The header of one file callgrind wrote; None when it wrote no counts (a process killed
+    before it could)."""
+    number, trigger = 0, ""
+    with path.open() as lines:
+        for line in lines:
+            key, _, value = line.partition(":")
+            if key == "part":
+                number = int(value)
+            elif key == "desc" and value.strip().startswith("Trigger:"):
+                trigger = value.split("Trigger:", 1)[1].strip()
+            elif key in ("summary", "totals"):
+                return CallgrindPart(number, trigger, int(value.split()[0]))
+    return None
 
 
 def count_ratio(name: str, counts: dict[str, float], unit: str, scale: float = 1) -> dict[str, float]:

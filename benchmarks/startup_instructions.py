@@ -56,10 +56,10 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
         common.wait_ready(port, proc, timeout=600)
     finally:
         common.stop(proc)  # SIGTERM: every process exits and callgrind writes its files
-    parts: dict[str, list[tuple[int, str, int]]] = {}
+    parts: dict[str, list[common.CallgrindPart]] = {}
     for path in out.iterdir():
         if path.is_file() and (match := PART.match(path.name)):
-            part = _read_part(path)
+            part = common.callgrind_part(path)
             if part is None:  # killed before callgrind wrote its counts (a helper process)
                 print(f"  {path.name}: callgrind wrote no counts", file=sys.stderr)
             else:
@@ -79,22 +79,6 @@ def instructions(argv: list[str], environ: dict[str, str], port: int, out: Path)
         # Only a master's part before its fork was counted: a ratio from it would be wrong.
         raise LostCounts(f"{out}: the process that answered wrote no counts")
     return total
-
-
-def _read_part(path: Path) -> tuple[int, str, int] | None:
-    """(part number, what ended the part, instructions) from a callgrind file's header."""
-    number, trigger, count = 0, "", None
-    with path.open() as lines:
-        for line in lines:
-            key, _, value = line.partition(":")
-            if key == "part":
-                number = int(value)
-            elif key == "desc" and value.strip().startswith("Trigger:"):
-                trigger = value.split("Trigger:", 1)[1].strip()
-            elif key in ("summary", "totals"):
-                count = int(value.split()[0])
-                break
-    return None if count is None else (number, trigger, count)
 
 
 class LostCounts(RuntimeError):

@@ -67,6 +67,10 @@ def shell(code: str, **env_kw: Any) -> str:
     return result.stdout.strip()
 
 
+def _printed_since(child: Child, lines: int) -> bool:
+    return len(child.lines) > lines
+
+
 def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
     """The file's text once it exists; the child's output in the failure if it never does."""
     try:
@@ -90,10 +94,6 @@ def wait_for_file(path: Path, child: Child, timeout: float = 30) -> str:
 #: exist before the worker's main process has the result; a SIGTERM in that window finds the
 #: task still active, and the default SHUTDOWN 'soft' then waits out its 20 s in full.
 STOP_AFTER_A_TASK = 60
-
-
-def _printed_since(child: Child, lines: int) -> bool:
-    return len(child.lines) > lines
 
 
 def signal_group(child: Child) -> None:
