@@ -213,6 +213,7 @@ def test_django_runserver_serves_a_page_with_noreload() -> None:
     serve("server", entry, port)
 
 
+@pytest.mark.lowest  # the werkzeug extra's lower bounds, in scripts/test-lowest
 def test_runserver_plus_serves_a_page() -> None:
     # With Werkzeug's reloader: runserver_plus 4.1's --noreload fails on Werkzeug 3
     # (KeyError 'WERKZEUG_SERVER_FD'), with or without prodserver.

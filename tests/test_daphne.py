@@ -12,6 +12,8 @@ from harness import TESTS_DIR, free_port, prodserver, run_manage
 from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
+pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
+
 DAPHNE = "django_prodserver.backends.daphne.DaphneServer"
 
 

@@ -15,6 +15,8 @@ from harness import TESTS_DIR, free_port, prodserver, run_manage, self_signed_ce
 from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight, streamed_lines, websocket_echo
 
+pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
+
 HYPERCORN = "django_prodserver.backends.hypercorn.HypercornServer"
 
 

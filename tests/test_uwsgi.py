@@ -16,6 +16,8 @@ from harness import MANAGE, TESTS_DIR, child_env, free_port, prodserver, run_man
 from in_process import command_error
 from live_checks import page, sigterm_with_request_in_flight
 
+pytestmark = pytest.mark.lowest  # also run by scripts/test-lowest
+
 UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"
 
 FIXED = (

@@ -17,6 +17,8 @@ import pytest
 from harness import DATABASE_URL, prodserver, run_manage
 from worker_support import DJANGO_TASKS, release, shell, signal_group, tasks_settings, unique, wait_for_file
 
+pytestmark = pytest.mark.lowest_workers  # also run by scripts/test-lowest
+
 PROCESSES = {"worker": {"BACKEND": DJANGO_TASKS, "ARGS": {"interval": 0.1, "startup-delay": False}}}
 
 

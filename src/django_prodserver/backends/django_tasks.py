@@ -35,13 +35,13 @@ class DjangoTasksWorker(ManagementCommandBackend):
         # Before db_worker's parser, which would reject the alias in its own, vaguer words.
         super().preconditions()
         from django_tasks_db.backend import DatabaseBackend
-        from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS, InvalidTaskBackend, task_backends
 
+        task_backends, default_alias, invalid = _tasks_framework()
         chosen = self.resolve().option("backend_name")
-        alias = str(chosen.value) if chosen else DEFAULT_TASK_BACKEND_ALIAS
+        alias = str(chosen.value) if chosen else default_alias
         try:
             backend = task_backends[alias]
-        except InvalidTaskBackend:
+        except invalid:
             return  # db_worker's own parser names the unknown alias
         if not isinstance(backend, DatabaseBackend):
             kind = f"{type(backend).__module__}.{type(backend).__qualname__}"
@@ -61,3 +61,21 @@ class DjangoTasksWorker(ManagementCommandBackend):
         from django_tasks_db.models import DBTaskResult
 
         return database(DBTaskResult, "django-tasks-db")
+
+
+def _tasks_framework() -> tuple[Any, str, type[Exception]]:
+    """The task backends, default alias and unknown-alias error of the framework django-tasks-db runs on.
+
+    django-tasks-db 0.13 names them in its ``compat`` module (Django 6's ``django.tasks``, else
+    the ``django-tasks`` backport); 0.12, the release that installs on Django 4.2 to 5.1, has
+    no such names and runs on the backport only.
+    """
+    try:
+        from django_tasks_db import compat
+
+        return compat.task_backends, compat.DEFAULT_TASK_BACKEND_ALIAS, compat.InvalidTaskBackend
+    except AttributeError:
+        import django_tasks
+        from django_tasks.exceptions import InvalidTaskBackendError
+
+        return django_tasks.task_backends, django_tasks.DEFAULT_TASK_BACKEND_ALIAS, InvalidTaskBackendError
