@@ -256,9 +256,20 @@ def wait_until(
         time.sleep(interval)
 
 
-def exits_cleanly(child: Child, timeout: float = 40) -> None:
-    """Exit status 0, then no process of the server's group left (workers included)."""
+#: Granian's main process exits 1 when a stop signal that reached every process (a platform's)
+#: lets an idle worker exit before the main process has handled its own: its watcher thread
+#: counts the worker as lost. Requests in flight still finish; an upstream race.
+GRANIAN_WORKER_RACE = "Unexpected exit from worker-"
+
+
+def exits_cleanly(child: Child, timeout: float = 40, *, tolerate: str | None = None) -> None:
+    """Exit status 0, then no process of the server's group left (workers included).
+
+    ``tolerate``: a line of output that makes exit status 1 acceptable too (a known race of
+    the program's own, such as :data:`GRANIAN_WORKER_RACE`)."""
     code = child.wait(timeout)
+    if code == 1 and tolerate is not None and tolerate in child.output:
+        code = 0
     if code != 0:
         raise child.fail(f"exit status {code} after SIGTERM, expected 0")
     wait_until(

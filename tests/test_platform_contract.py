@@ -22,6 +22,7 @@ from django_prodserver.conf import parse_process
 from django_prodserver.errors import OptionError
 from django_prodserver.loading import load_backend
 from harness import free_port, prodserver, run_manage
+from live_checks import sigterm_with_request_in_flight
 
 pytestmark = pytest.mark.usefixtures("no_platform_variables")
 
@@ -371,6 +372,21 @@ def test_each_server_honours_port_web_concurrency_and_forwarded_allow_ips(backen
         ]
     else:
         assert notes == [], child.output
+
+
+@pytest.mark.lowest  # also run by scripts/test-lowest
+@pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
+def test_each_server_finishes_its_requests_when_the_platform_signals_every_process(
+    backend: WebBackend,
+) -> None:
+    # Heroku signals every process of a dyno, systemd's default KillMode every process of the
+    # unit: the workers (and uWSGI's router) get SIGTERM themselves, not only from the master.
+    port = free_port()
+    processes = {"web": {"BACKEND": backend.path, "ARGS": backend.listen_args("127.0.0.1", port)}}
+    with prodserver("web", processes=processes, env={"WEB_CONCURRENCY": "2"}) as child:
+        child.wait_http(f"http://127.0.0.1:{port}/")
+        wait_workers(backend, child, 2)
+        sigterm_with_request_in_flight(child, f"http://127.0.0.1:{port}", every_process=True)
 
 
 @pytest.mark.parametrize("backend", HOST_ONLY, ids=lambda b: b.id)

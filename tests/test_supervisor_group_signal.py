@@ -1,8 +1,10 @@
-"""A Celery worker under the supervisor when the platform signals every process (Heroku, systemd).
+"""Children of the supervisor when the platform signals every process (Heroku, systemd).
 
-The worker's main process gets the platform's SIGTERM and then the one the supervisor
-forwards. To Celery's soft shutdown a second SIGTERM means "cancel the running tasks"; the
-supervised child must count it once, so the task finishes inside the soft-shutdown window.
+Each child gets the platform's SIGTERM and then the one the supervisor forwards. To Celery's
+soft shutdown a second SIGTERM means "cancel the running tasks"; the supervised child must
+count it once, so the task finishes inside the soft-shutdown window. The web servers whose
+signal handling the child guard does not wrap (hypercorn's asyncio, granian's Rust runtime,
+uWSGI's C) must still finish the request in flight.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness import REDIS_URL, prodserver
+from contract import BY_ID, WebBackend, observed_workers
+from harness import GRANIAN_WORKER_RACE, REDIS_URL, free_port, http_get, prodserver, wait_until
 from test_supervisor import assert_no_orphans, chatty, started
 from worker_support import celery_delete_queue, celery_processes, celery_send, unique, wait_for_file
 
@@ -53,3 +58,41 @@ def test_a_running_celery_task_survives_sigterm_to_every_process(queue: str, tmp
         assert sup.wait(30) == 0, sup.output
         assert done.exists(), sup.output
         assert_no_orphans(sup, children)
+
+
+@pytest.mark.parametrize(
+    "backend", [BY_ID["hypercorn"], BY_ID["granian-wsgi"], BY_ID["uwsgi"]], ids=lambda b: b.id
+)
+def test_a_request_in_flight_survives_sigterm_to_every_process(backend: WebBackend) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    web = {"BACKEND": backend.path, "ARGS": backend.listen_args("127.0.0.1", port)}
+    with prodserver(
+        "web", "idle", processes={"web": web, "idle": chatty()}, env={"WEB_CONCURRENCY": "2"}
+    ) as sup:
+        sup.wait_http(f"{base}/")
+        [server] = started(sup, "web")
+        # Every worker up first: a worker still starting when the signal comes is another case.
+        workers = backend.expected_processes(2)
+        wait_until(f"{workers} workers", lambda: observed_workers(backend, server) == workers, sup, 30)
+        outcome: dict[str, Any] = {}
+
+        def request() -> None:
+            try:
+                outcome["response"] = http_get(f"{base}/slow/?seconds=2", timeout=30)
+            except Exception as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=request, daemon=True)
+        thread.start()
+        sup.wait_for_line("slow view started", timeout=20)
+        # The platform: the server's every process (master, workers, a router) gets SIGTERM,
+        # then the supervisor forwards its own.
+        os.killpg(server, signal.SIGTERM)
+        sup.send(signal.SIGTERM)
+        thread.join(40)
+        code = sup.wait(40)
+        response = outcome.get("response")
+        assert response is not None, f"{outcome.get('error')!r}\n{sup.output}"
+        assert (response.status, response.text) == (200, "slept 2.0"), sup.output
+        assert code == 0 or (code == 1 and GRANIAN_WORKER_RACE in sup.output), sup.output

@@ -22,6 +22,7 @@ UWSGI = "django_prodserver.backends.uwsgi.UWSGIServer"
 
 FIXED = (
     "--master --need-app --die-on-term '--hook-master-start=unix_signal:15 gracefully_kill_them_all' "
+    "'--hook-accepting=unix_signal:15 gracefully_kill' '--hook-as-gateway=unix_signal:15 uwsgi_opt_noop' "
     "--module=django_prodserver.gateway:wsgi"
 )
 
@@ -47,16 +48,18 @@ router_drains = pytest.mark.skipif(
 )
 
 
+@pytest.mark.parametrize("every_process", [False, True], ids=["master", "every-process"])
 @pytest.mark.parametrize("listen", ["http-socket", pytest.param("http", marks=router_drains)])
-def test_serves_wsgi_and_stops_gracefully_on_sigterm(listen: str) -> None:
+def test_serves_wsgi_and_stops_gracefully_on_sigterm(listen: str, every_process: bool) -> None:
     # http-socket: the workers speak HTTP; http: uWSGI's own HTTP router in front of them.
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with prodserver("web", processes=web({listen: f"127.0.0.1:{port}", "processes": 2})) as child:
         child.wait_http(f"{base}/")
         page(child, f"{base}/", body="hello from testproject")
-        # uWSGI 2.0 reloads on SIGTERM and then kills workers mid-request; not here.
-        sigterm_with_request_in_flight(child, base)
+        # uWSGI 2.0 reloads on SIGTERM and then kills workers mid-request; not here. Sent to
+        # every process, SIGTERM reaches the worker serving the request, and the router.
+        sigterm_with_request_in_flight(child, base, every_process=every_process)
 
 
 def test_an_app_that_fails_to_import_stops_uwsgi(tmp_path: Path) -> None:
@@ -100,14 +103,19 @@ def test_spellings_of_one_option_are_one_option() -> None:
     assert "--need-app" not in first
 
 
-def test_own_master_start_hooks_keep_the_sigterm_mapping() -> None:
+@pytest.mark.parametrize(
+    ("key", "ours"),
+    [
+        ("hook-master-start", "unix_signal:15 gracefully_kill_them_all"),
+        ("hook-accepting", "unix_signal:15 gracefully_kill"),
+        ("hook-as-gateway", "unix_signal:15 uwsgi_opt_noop"),
+    ],
+)
+def test_own_hooks_keep_the_sigterm_mappings(key: str, ours: str) -> None:
     hook = "unix_signal:10 reload"
-    result = run_manage("prodserver", "web", "--dry-run", processes=web({"hook-master-start": hook}))
+    result = run_manage("prodserver", "web", "--dry-run", processes=web({key: hook}))
     assert result.returncode == 0, result.stderr
-    assert (
-        "'--hook-master-start=unix_signal:15 gracefully_kill_them_all' "
-        "'--hook-master-start=unix_signal:10 reload'"
-    ) in result.stdout.splitlines()[0]
+    assert f"'--{key}={ours}' '--{key}={hook}'" in result.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize(

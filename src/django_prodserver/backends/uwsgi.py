@@ -9,6 +9,8 @@ uWSGI's defaults suit a shared host from 2010 more than a container: SIGTERM rel
 instead of stopping it, and an app that fails to import leaves it serving 500s. The backend
 always passes ``--master``, ``--need-app``, ``--die-on-term`` and maps SIGTERM to a graceful
 stop (``gracefully_kill_them_all``), so in-flight requests finish and the process exits 0.
+Platforms that signal every process reach the workers and the router too: there SIGTERM
+becomes the worker's graceful stop, and nothing in the router, which the master stops last.
 """
 
 from __future__ import annotations
@@ -36,6 +38,19 @@ from django_prodserver.schemas import Lookup, Option, OptionSchema, normalize_ke
 
 #: SIGTERM (15) → finish in-flight requests, then exit (uWSGI 2.0 "brutally" stops by default).
 GRACEFUL_SIGTERM = "unix_signal:15 gracefully_kill_them_all"
+#: In each worker, SIGTERM → finish the request, then exit: what the master's graceful stop
+#: asks of it (SIGHUP). A worker's own SIGTERM handler exits at once, cutting its request.
+WORKER_GRACEFUL_SIGTERM = "unix_signal:15 gracefully_kill"
+#: In a gateway (``--http``'s router), SIGTERM does nothing: its own handler exits at once,
+#: cutting the requests it is relaying, while the master stops it (SIGKILL) once the workers
+#: are done. uWSGI has no "ignore" hook; ``uwsgi_opt_noop`` is its own do-nothing function.
+GATEWAY_IGNORES_SIGTERM = "unix_signal:15 uwsgi_opt_noop"
+#: Our hooks, by option: a project's own hooks of the same kind run after them.
+OUR_HOOKS = {
+    "hook_master_start": GRACEFUL_SIGTERM,
+    "hook_accepting": WORKER_GRACEFUL_SIGTERM,
+    "hook_as_gateway": GATEWAY_IGNORES_SIGTERM,
+}
 #: Options that load the application; with any of them in ARGS we add no ``--module``.
 APP_OPTIONS = frozenset({"module", "wsgi_file", "mount"})
 #: Options that open a listening socket; any of them replaces the default address.
@@ -222,7 +237,11 @@ class UWSGIServer(WebServerBackend):
             "need-app": True,
             # SIGTERM would otherwise reload uWSGI instead of stopping it.
             "die-on-term": True,
+            # Platforms that signal every process (Heroku's dynos, systemd's default
+            # KillMode) reach the workers and the router too, not only the master.
             "hook-master-start": GRACEFUL_SIGTERM,
+            "hook-accepting": WORKER_GRACEFUL_SIGTERM,
+            "hook-as-gateway": GATEWAY_IGNORES_SIGTERM,
         }
         user = {s.option.dest for layer in self.user_settings for s in layer}
         if self._raw_args() is None and not APP_OPTIONS & user:
@@ -230,9 +249,10 @@ class UWSGIServer(WebServerBackend):
         return fixed
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
-        # A project's own master-start hooks come after ours instead of replacing it.
-        if self.schema_dest(key) == "hook_master_start" and not is_unset(value):
-            return key, [GRACEFUL_SIGTERM, *(v for v in as_list(value) if v != GRACEFUL_SIGTERM)]
+        # A project's own master-start and accepting hooks come after ours instead of replacing them.
+        ours = OUR_HOOKS.get(self.schema_dest(key))
+        if ours is not None and not is_unset(value):
+            return key, [ours, *(v for v in as_list(value) if v != ours)]
         return key, value
 
     def positional(self) -> list[str]:

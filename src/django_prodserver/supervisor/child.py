@@ -14,7 +14,8 @@ seconds is dropped with one line on stderr. A stop that really must be forced co
 SIGKILL from the supervisor, at its deadline or on a second signal it received itself.
 
 Programs whose signal handling is not Python's (granian's Rust runtime, uWSGI) are not
-covered; docs/supervisor.md tells systemd users to use ``KillMode=mixed``.
+covered; a repeated SIGTERM leaves them draining anyway (uWSGI with the hooks its backend
+adds), and docs/supervisor.md tells systemd users to use ``KillMode=mixed``.
 
 Also here: the die-with-parent signal the supervisor sets on each child (Linux
 ``PR_SET_PDEATHSIG``) is cleared by the kernel when a process changes its user or group, as
