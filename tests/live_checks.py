@@ -11,6 +11,7 @@ import os
 import signal
 import ssl
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from harness import GRANIAN_WORKER_RACE, Child, exits_cleanly, http_get
@@ -51,15 +52,8 @@ def websocket_echo(child: Child, url: str, tls: ssl.SSLContext | None = None) ->
         raise child.fail(f"websocket {url} answered {answer!r}")
 
 
-def sigterm_with_request_in_flight(
-    child: Child, base: str, seconds: float = 2, *, every_process: bool = False
-) -> None:
-    """SIGTERM while /slow/ sleeps in the app: the request completes, then the server exits 0.
-
-    ``every_process``: SIGTERM to the child's whole process group (its workers, a router), as
-    Heroku sends it to every process of a dyno and systemd's default ``KillMode`` to every
-    process of a unit, instead of to the child alone; granian may then exit 1 (its race, see
-    :data:`harness.GRANIAN_WORKER_RACE`)."""
+def request_in_flight_survives(child: Child, base: str, stop: Callable[[], None], seconds: float = 2) -> None:
+    """``stop()`` while /slow/ sleeps in the app: the request still completes with its answer."""
     outcome: dict[str, Any] = {}
 
     def request() -> None:
@@ -71,14 +65,30 @@ def sigterm_with_request_in_flight(
     thread = threading.Thread(target=request, daemon=True)
     thread.start()
     child.wait_for_line("slow view started", timeout=20)
-    if every_process:
-        os.killpg(child.proc.pid, signal.SIGTERM)
-    else:
-        child.send(signal.SIGTERM)
+    stop()
     thread.join(40)
     response = outcome.get("response")
     if response is None:
         raise child.fail(f"the in-flight request failed after SIGTERM: {outcome.get('error')!r}")
     if response.status != 200 or response.text != f"slept {float(seconds)}":
         raise child.fail(f"the in-flight request got {response.status} {response.text!r}")
+
+
+def sigterm_with_request_in_flight(
+    child: Child, base: str, seconds: float = 2, *, every_process: bool = False
+) -> None:
+    """SIGTERM while /slow/ sleeps in the app: the request completes, then the server exits 0.
+
+    ``every_process``: SIGTERM to the child's whole process group (its workers, a router), as
+    Heroku sends it to every process of a dyno and systemd's default ``KillMode`` to every
+    process of a unit, instead of to the child alone; granian may then exit 1 (its race, see
+    :data:`harness.GRANIAN_WORKER_RACE`)."""
+
+    def stop() -> None:
+        if every_process:
+            os.killpg(child.proc.pid, signal.SIGTERM)
+        else:
+            child.send(signal.SIGTERM)
+
+    request_in_flight_survives(child, base, stop, seconds)
     exits_cleanly(child, tolerate=GRANIAN_WORKER_RACE if every_process else None)
