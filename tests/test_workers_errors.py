@@ -9,6 +9,7 @@ package missing from the path, a broker or database found unreachable just befor
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -295,8 +296,10 @@ def test_django_tasks_not_installed() -> None:
 def test_django_tasks_backend_without_a_worker() -> None:
     # Without TASKS the default backend runs each task inside enqueue(): nothing to work on.
     settings = {"INSTALLED_APPS": installed_apps("django_tasks", "django_tasks_db")}
+    # Django 6's own Tasks framework, or the backport before it.
+    framework = "django.tasks" if importlib.util.find_spec("django.tasks") else "django_tasks"
     assert error("worker", tasks(), settings=settings) == (
-        "Process 'worker': TASKS['default'] uses django_tasks.backends.immediate.ImmediateBackend, "
+        f"Process 'worker': TASKS['default'] uses {framework}.backends.immediate.ImmediateBackend, "
         "which has no worker (db_worker runs the tasks of a database backend); set its 'BACKEND' to "
         "'django_tasks_db.DatabaseBackend'."
     )
