@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from harness import REDIS_URL, prodserver, run_manage
+from harness import REDIS_URL, prodserver, run_manage, wait_until
 from worker_support import DJANGO_Q2, q2_settings, release, shell, stop_group, wait_for_file
 
 pytestmark = pytest.mark.lowest_workers
@@ -80,5 +80,16 @@ def test_sigterm_to_every_process_does_not_hang_and_the_orm_broker_reruns_the_ta
     with prodserver("worker", processes=PROCESSES, settings=settings, db=sqlite) as again:
         wait_for_file(Path(f"{slow}.started"), again, timeout=30)
         wait_for_file(slow, again)
+        # Stopped once the monitor has saved the result: a stop while the result is on its way
+        # from the worker can leave Django-Q2's monitor blocked for good (its own race,
+        # django-q2 issue 339), which hung this test once in CI.
+        tasks = "Success.objects.filter(func__endswith='held_touch')"
+        found = f"any(t.args == ({str(slow)!r},) for t in {tasks})"
+        saved = f"from django_q.models import Success; print({found})"
+
+        def result_saved() -> bool:
+            return shell(saved, db=sqlite, settings=settings) == "True"
+
+        wait_until("the result saved", result_saved, again, 30)
         again.send(signal.SIGTERM)
         assert again.wait() == 0, again.output
