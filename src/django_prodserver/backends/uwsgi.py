@@ -249,7 +249,7 @@ class UWSGIServer(WebServerBackend):
         return fixed
 
     def adapt(self, key: str, value: Any) -> tuple[str, Any]:
-        # A project's own master-start and accepting hooks come after ours instead of replacing them.
+        # A project's own hooks of these kinds (OUR_HOOKS) come after ours instead of replacing them.
         ours = OUR_HOOKS.get(self.schema_dest(key))
         if ours is not None and not is_unset(value):
             return key, [ours, *(v for v in as_list(value) if v != ours)]
