@@ -45,7 +45,9 @@ WORKER_GRACEFUL_SIGTERM = "unix_signal:15 gracefully_kill"
 #: cutting the requests it is relaying, while the master stops it (SIGKILL) once the workers
 #: are done. uWSGI has no "ignore" hook; ``uwsgi_opt_noop`` is its own do-nothing function.
 GATEWAY_IGNORES_SIGTERM = "unix_signal:15 uwsgi_opt_noop"
-#: Our hooks, by option: a project's own hooks of the same kind run after them.
+#: Our hooks, by option dest, always passed: platforms that signal every process (Heroku's
+#: dynos, systemd's default KillMode) reach the workers and the router too, not only the
+#: master. A project's own hooks of the same kind run after them.
 OUR_HOOKS = {
     "hook_master_start": GRACEFUL_SIGTERM,
     "hook_accepting": WORKER_GRACEFUL_SIGTERM,
@@ -237,11 +239,7 @@ class UWSGIServer(WebServerBackend):
             "need-app": True,
             # SIGTERM would otherwise reload uWSGI instead of stopping it.
             "die-on-term": True,
-            # Platforms that signal every process (Heroku's dynos, systemd's default
-            # KillMode) reach the workers and the router too, not only the master.
-            "hook-master-start": GRACEFUL_SIGTERM,
-            "hook-accepting": WORKER_GRACEFUL_SIGTERM,
-            "hook-as-gateway": GATEWAY_IGNORES_SIGTERM,
+            **{dest.replace("_", "-"): hook for dest, hook in OUR_HOOKS.items()},
         }
         user = {s.option.dest for layer in self.user_settings for s in layer}
         if self._raw_args() is None and not APP_OPTIONS & user:
