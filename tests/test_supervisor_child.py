@@ -66,13 +66,15 @@ def test_installed_handlers_look_like_the_programs_own_and_forks_start_afresh() 
         """
         import os, signal
         from django_prodserver.supervisor.child import install
+        # Python's own handler, or SIG_IGN when started from a shell's background job.
+        sigint = signal.getsignal(signal.SIGINT)
         guard = install(stop_signal=signal.SIGUSR1)
         def handler(signum, frame):
             pass
         assert signal.signal(signal.SIGTERM, handler) is signal.SIG_DFL
         assert signal.getsignal(signal.SIGTERM) is handler
         assert signal.signal(signal.SIGTERM, signal.SIG_DFL) is handler
-        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is sigint
         assert signal.SIGUSR1 in guard.signals
         guard.first = 1.0
         pid = os.fork()
