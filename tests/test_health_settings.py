@@ -106,10 +106,14 @@ def test_bad_setting_is_an_error_naming_it(health: Any, message: str) -> None:
     assert E009_HINT in lines
 
 
-def test_prodserver_refuses_to_start_with_a_bad_ready_check() -> None:
+def test_prodserver_refuses_to_start_with_a_bad_ready_check_in_one_line() -> None:
+    """Before Django's checks, which would wrap it in a SystemCheckError block (as PRODSERVER_SUPERVISOR)."""
     result = run_manage("prodserver", "web", settings={"PRODSERVER_HEALTH": {"READY_CHECKS": ["databse"]}})
     assert result.returncode == 1
-    assert f"?: (prodserver.E009) {WHERE}: 'databse' is not a check; use " in result.stderr
+    assert result.stderr == (
+        f"CommandError: {WHERE}: 'databse' is not a check; use 'database', 'cache', 'database:ALIAS', "
+        "'cache:ALIAS' or the dotted path of a callable.\n"
+    )
 
 
 def test_middleware_after_security_middleware_is_a_warning() -> None:

@@ -110,8 +110,11 @@ class Command(BaseCommand):
                 scope = names or kinds.first(self.process_kind)
             if not options.get("skip_checks"):
                 from django_prodserver.conf.supervisor_settings import supervisor
+                from django_prodserver.health import resolve_checks
 
-                supervisor()  # one line here, rather than in Django's SystemCheckError block
+                # One line here, rather than in Django's SystemCheckError block.
+                supervisor()
+                resolve_checks(health_settings.health().ready_checks)
         except ProdserverError as exc:
             raise CommandError(str(exc)) from None
         if not options.get("skip_checks"):
