@@ -387,6 +387,21 @@ def test_django_q2_database_not_migrated(tmp_path: Path) -> None:
     )
 
 
+def test_django_q2_database_unreachable_with_the_orm_broker() -> None:
+    # The ORM broker connects as Django-Q2 creates it: this failed with a traceback.
+    port = closed_port()
+    assert_error(
+        fails(
+            "worker",
+            q2(),
+            settings=q2_settings(orm="default"),
+            db=f"postgres://postgres@127.0.0.1:{port}/test",
+        ),
+        f"Process 'worker': cannot reach the 'default' database, where Django-Q2 keeps its tasks: "
+        f'connection failed: connection to server at "127.0.0.1", port {port} failed: Connection refused',
+    )
+
+
 @pytest.fixture(scope="module")
 def migrated_q2(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = str(tmp_path_factory.mktemp("q2") / "db.sqlite3")

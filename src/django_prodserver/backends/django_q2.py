@@ -80,12 +80,11 @@ class DjangoQ2Worker(ManagementCommandBackend):
 
     def readiness_target(self) -> Target:
         """The broker the cluster takes tasks from: the ORM broker's database, or Redis and the like."""
-        from django_q.brokers import get_broker
         from django_q.brokers.orm import ORM
         from django_q.brokers.redis_broker import Redis
         from django_q.models import OrmQ
 
-        broker = get_broker()
+        broker = self.broker()
         if isinstance(broker, ORM):
             return database(OrmQ, "Django-Q2")
         if isinstance(broker, Redis):
@@ -93,13 +92,28 @@ class DjangoQ2Worker(ManagementCommandBackend):
             return Target(f"Django-Q2's broker at {_redis_url(broker)}", broker.connection.ping)
         return Target(f"Django-Q2's broker at {type(broker).__name__}", broker.ping)
 
+    def broker(self) -> Any:
+        """Django-Q2's own choice of broker, from ``Q_CLUSTER``.
+
+        Its ORM broker connects to the database as it is created, so a database that is down
+        fails here: that is said in one line, as every other unreachable broker is.
+        """
+        from django.db import DatabaseError
+        from django_q.brokers import get_broker
+        from django_q.models import OrmQ
+
+        try:
+            return get_broker()
+        except DatabaseError:
+            require_tables(self.name, OrmQ, "Django-Q2")  # raises, naming the database
+            raise
+
     def preflight(self) -> None:
         """Fail in one line when the broker is down; the cluster would log and exit with a traceback."""
-        from django_q.brokers import get_broker
         from django_q.brokers.orm import ORM
         from django_q.models import OrmQ, Task
 
-        if isinstance(get_broker(), ORM):
+        if isinstance(self.broker(), ORM):
             require_tables(self.name, OrmQ, "Django-Q2")
             return
         require_tables(self.name, Task, "Django-Q2")

@@ -104,6 +104,11 @@ class WorkerBackend(ProgramBackend, BaseWorkerBackend):
 
         config = health_settings.health()
         target = self.readiness_target()
+        # Finding the target may connect (Django-Q2's ORM broker does as it is created): closed
+        # again, as the start closed every other one, so no worker this one forks shares it.
+        from django.db import connections
+
+        connections.close_all()
         reach = Reach(target, config.heartbeat_interval) if target else None
         with heartbeat.recording(self.name, config, start=False, reach=reach) as heart:
             self.heartbeat_when_alive(heart)
