@@ -32,6 +32,7 @@ from django_prodserver import check_ids, checks, errors, platform
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.gunicorn import GunicornServer
 from harness import free_port, prodserver, run_manage
+from worker_support import DJANGO_Q2, DJANGO_TASKS
 
 pytestmark = pytest.mark.usefixtures("no_platform_variables")
 
@@ -291,6 +292,15 @@ def test_an_application_the_server_cannot_load_is_e005(processes: Any, extra: Ma
 @pytest.mark.parametrize("app", ["testproject.nothing_here:app", "testproject.celery:nothing"])
 def test_a_celery_app_that_does_not_import_is_e006(app: str) -> None:
     assert ids({"worker": {"BACKEND": CELERY, "APP": app}}) == ["prodserver.E006"]
+
+
+def test_a_worker_whose_django_side_does_not_fit_is_e010_on_every_check() -> None:
+    # Django-Q2's app is not in the test project's INSTALLED_APPS.
+    assert ids({"worker": {"BACKEND": DJANGO_Q2}}) == ["prodserver.E010"]
+    # django-tasks' app is, but without TASKS the default backend runs each task inside
+    # enqueue(): db_worker would have nothing to work on.
+    apps = [*settings.INSTALLED_APPS, "django_tasks", "django_tasks_db"]
+    assert ids({"worker": {"BACKEND": DJANGO_TASKS}}, INSTALLED_APPS=apps) == ["prodserver.E010"]
 
 
 def test_a_custom_backend_problem_is_e008_and_a_plain_custom_backend_passes() -> None:

@@ -323,6 +323,16 @@ def test_runserver_args_are_checked_by_runservers_parser() -> None:
     )
 
 
+def test_daphne_runserver_without_asgi_application_is_one_line() -> None:
+    processes = {"dev": {"BACKEND": "django_prodserver.backends.dev.daphne.DaphneRunserver"}}
+    result = run_manage("server", "dev", processes=processes, settings={"ASGI_APPLICATION": None})
+    assert (result.returncode, result.stderr) == (
+        1,
+        "CommandError: Process 'dev': DaphneRunserver serves ASGI_APPLICATION, which is not set; "
+        "set it to your application, e.g. 'mysite.asgi.application'.\n",
+    )
+
+
 def test_werkzeug_without_django_extensions_is_one_line() -> None:
     # tests/shims/without_django_extensions/ first on the path: the import fails as when absent.
     shim = TESTS_DIR / "shims" / "without_django_extensions"

@@ -234,13 +234,26 @@ def test_an_unknown_command_line_option_suggests_the_option() -> None:
             "0 is not in the range x>=1.",
         ),
         (
+            GRANIAN_WSGI,
+            {"backlog": 10},
+            "ARGS['backlog'] = 10 is rejected by granian: Invalid value for '--backlog': "
+            "10 is not in the range x>=128.",
+        ),
+        (
             WAITRESS,
             {"threads": "many"},
             "ARGS['threads'] = 'many' is rejected by waitress-serve: "
             "invalid literal for int() with base 10: 'many'",
         ),
     ],
-    ids=["gunicorn-type", "gunicorn-validator", "uvicorn-choice", "granian-range", "waitress-type"],
+    ids=[
+        "gunicorn-type",
+        "gunicorn-validator",
+        "uvicorn-choice",
+        "granian-range",
+        "granian-backlog",
+        "waitress-type",
+    ],
 )
 def test_a_value_the_program_rejects(backend: str, args: Mapping[str, Any], message: str) -> None:
     assert error("web", processes=web(backend, ARGS=args)) == f"Process 'web': {message}"

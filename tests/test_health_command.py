@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
 
+from django_prodserver.backends.base import BaseProcessBackend
 from harness import free_port, prodserver, run_manage, self_signed_certificate
 from test_health import MIDDLEWARE, web
 
@@ -124,3 +126,37 @@ def test_waitress_address_follows_its_own_defaults(
         "web", {"BACKEND": "django_prodserver.backends.waitress.WaitressServer", "ARGS": args}
     )
     assert target(load_backend(process)) == expected
+
+
+def gunicorn_on(bind: str) -> BaseProcessBackend:
+    from django_prodserver.conf import parse_process
+    from django_prodserver.loading import load_backend
+
+    entry = {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer", "ARGS": {"bind": bind}}
+    return load_backend(parse_process("web", entry))
+
+
+def test_a_server_on_a_unix_socket_only_is_refused_with_what_to_do() -> None:
+    from django_prodserver.healthcheck import Unhealthy, target
+
+    with pytest.raises(Unhealthy) as caught:
+        target(gunicorn_on("unix:/run/prodserver-test.sock"))
+    assert str(caught.value) == (
+        "web: the process listens on no TCP address prodserver can find (a Unix socket or a file "
+        "descriptor); probe it with the tool that reaches that socket."
+    )
+
+
+def test_a_server_that_accepts_but_never_answers_is_unhealthy_after_the_timeout() -> None:
+    from django_prodserver.healthcheck import Unhealthy, probe
+
+    # Listening, never accepting: the kernel completes the connection, nobody answers.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(Unhealthy) as caught:
+            probe(gunicorn_on(f"127.0.0.1:{port}"), timeout=0.3)
+    assert str(caught.value) == (
+        f"web: unhealthy: GET http://127.0.0.1:{port}/healthz/ got no answer within 0.3 s."
+    )
