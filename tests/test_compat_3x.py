@@ -115,13 +115,24 @@ def test_asking_for_the_other_kind_names_the_right_command(command: str, name: s
         assert (result.returncode, result.stdout, result.stderr) == (1, "", f"CommandError: {message}\n")
 
 
-def test_no_process_of_the_kind() -> None:
-    result = run_manage("worker", processes={"web": MIXED["web"]})
-    assert (result.returncode, result.stderr) == (
-        1,
-        "CommandError: No worker in PRODUCTION_PROCESSES (configured: 'web'); "
-        "'manage.py server' starts a web server.\n",
-    )
+@pytest.mark.parametrize(
+    ("command", "name", "message"),
+    [
+        (
+            "worker",
+            "web",
+            "No worker in PRODUCTION_PROCESSES (configured: 'web'); 'manage.py server' starts a web server.",
+        ),
+        (
+            "server",
+            "mail",
+            "No web server in PRODUCTION_PROCESSES (configured: 'mail'); 'manage.py worker' starts a worker.",
+        ),
+    ],
+)
+def test_no_process_of_the_kind(command: str, name: str, message: str) -> None:
+    result = run_manage(command, processes={name: MIXED[name]})
+    assert (result.returncode, result.stderr) == (1, f"CommandError: {message}\n")
 
 
 def test_a_custom_worker_runs_under_worker_with_its_args() -> None:

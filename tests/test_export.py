@@ -44,6 +44,17 @@ def test_a_directory_with_other_files_is_refused_and_left_alone(tmp_path: Path) 
     assert read_tree(tmp_path) == {"notes.txt": "mine"}
 
 
+def test_an_output_that_is_a_file_is_refused_and_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "Procfile"
+    target.write_text("web: mine\n")
+    result = export_testproject(PROCESSES, "procfile", "--output", str(target))
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"CommandError: --output {str(target)!r} is a file; give a directory.\n",
+    )
+    assert target.read_text() == "web: mine\n"
+
+
 def test_options_for_the_program_are_refused() -> None:
     result = export_testproject(PROCESSES, "procfile", "web", "--workers=8")
     assert result.returncode == 1

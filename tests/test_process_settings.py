@@ -51,6 +51,14 @@ def test_oneshot_booleans_still_work() -> None:
     assert conf.parse_process("release", {"BACKEND": BACKEND, "ONESHOT": False}).oneshot is False
 
 
+@pytest.mark.parametrize("value", ["onfailure", "always", None, True])
+def test_restart_refuses_what_is_not_a_policy(value: Any) -> None:
+    assert entry_error("web", RESTART=value) == (
+        f"PRODUCTION_PROCESSES['web']['RESTART'] = {value!r} is not a restart policy; "
+        "use one of 'on-failure', 'never'."
+    )
+
+
 @pytest.mark.parametrize("value", [True, False, 1.0])
 def test_stop_signal_refuses_what_is_not_a_signal(value: Any) -> None:
     assert entry_error("web", STOP_SIGNAL=value) == (

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -387,6 +388,20 @@ def test_bad_supervisor_settings(value: Any, message: str) -> None:
     processes = {"one": chatty(), "two": chatty()}
     settings = {"PRODSERVER_SUPERVISOR": value}
     assert command_error("one", "two", processes=processes, settings=settings) == message
+
+
+@pytest.mark.usefixtures("django_project")
+def test_several_processes_on_a_system_without_process_groups_are_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django_prodserver import supervisor
+
+    # Only the supervisor's view of the system: the rest of this process stays on POSIX.
+    monkeypatch.setattr(supervisor, "os", SimpleNamespace(name="nt"))
+    assert command_error("one", "two", processes={"one": chatty(), "two": chatty()}) == (
+        "Running several processes together needs a POSIX system (process groups and signals); "
+        "start each with 'prodserver NAME' under your platform's service manager."
+    )
 
 
 @pytest.mark.parametrize(
