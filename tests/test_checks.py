@@ -268,11 +268,34 @@ def test_an_unknown_key_says_which_option_was_meant() -> None:
     assert message.hint == check_ids.E004.hint
 
 
-def test_a_bad_platform_variable_is_a_deploy_check_e012(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("backend", "variable", "value"),
+    [
+        (GUNICORN.path, "WEB_CONCURRENCY", "lots"),
+        (WAITRESS, "FORWARDED_ALLOW_IPS", "10.0.0.1,10.0.0.2"),
+        # The programs' own variables, which their parsers read.
+        (UVICORN, "UVICORN_PORT", "abc"),
+        (GRANIAN, "GRANIAN_WORKERS", "abc"),
+    ],
+)
+def test_a_bad_platform_variable_is_a_deploy_check_e012(
+    monkeypatch: pytest.MonkeyPatch, backend: str, variable: str, value: str
+) -> None:
     # Wrong on this machine, not in the project: 'migrate' and the other commands keep working.
-    monkeypatch.setenv("WEB_CONCURRENCY", "lots")
-    assert ids(web()) == []
-    assert ids(web(), deploy=True) == ["prodserver.E012"]
+    monkeypatch.setenv(variable, value)
+    assert ids(web(backend)) == []
+    assert ids(web(backend), deploy=True) == ["prodserver.E012"]
+
+
+def test_a_programs_own_variable_is_named_not_a_setting_it_never_touched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("UVICORN_PORT", "abc")
+    [message] = run(web(UVICORN), deploy=True)
+    assert message.msg == (
+        "Process 'web': uvicorn rejects a value of its own environment (UVICORN_PORT): Invalid value "
+        "for '--port': 'abc' is not a valid integer; fix or unset it where the process runs."
+    )
 
 
 @pytest.mark.parametrize(
@@ -381,6 +404,25 @@ def test_the_start_warns_of_an_unknown_key_in_one_line_and_serves() -> None:
             "'DRIAN'; did you mean 'DRAIN'? (prodserver.W007)"
         )
         child.wait_http(f"http://127.0.0.1:{port}/")
+
+
+def test_dry_run_warns_as_the_start_would_and_checks_the_health_setting() -> None:
+    processes = {"web": {"BACKEND": "gunicorn", "ARG": {"workers": 2}}}
+    result = run_manage("prodserver", "web", "--dry-run", processes=processes)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[0] == (
+        "prodserver: warning: Process 'web': PRODUCTION_PROCESSES['web'] has an unknown key 'ARG'; "
+        "did you mean 'ARGS'? (prodserver.W007)"
+    )
+    broken = run_manage(
+        "prodserver", "web", "--dry-run", processes=processes, settings={"PRODSERVER_HEALTH": "yes"}
+    )
+    assert (broken.returncode, broken.stdout, broken.stderr) == (
+        1,
+        "",
+        "CommandError: The PRODSERVER_HEALTH setting must be a dict, e.g. {'READY_CHECKS': ['database']}, "
+        "not str.\n",
+    )
 
 
 # ----- deploy checks ---------------------------------------------------------------------------

@@ -114,6 +114,35 @@ def test_a_process_without_backend() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"BAKEND": GUNICORN}, " has no 'BACKEND' but has 'BAKEND'; did you mean 'BACKEND'?"),
+        ({"backend": GUNICORN}, " has no 'BACKEND' but has 'backend'; did you mean 'BACKEND'?"),
+        (
+            {"BACKEND": None},
+            "['BACKEND'] = None is not a dotted path; write one as a string, such as "
+            f"{EXAMPLE_BACKEND}, or a short name such as 'gunicorn'.",
+        ),
+        (
+            {"BACKEND": 5},
+            "['BACKEND'] = 5 is not a dotted path; write one as a string, such as "
+            f"{EXAMPLE_BACKEND}, or a short name such as 'gunicorn'.",
+        ),
+    ],
+    ids=["misspelt", "lower-case", "none", "int"],
+)
+def test_a_backend_misspelt_or_of_the_wrong_type(entry: dict[str, Any], message: str) -> None:
+    assert error("web", processes={"web": entry}) == f"PRODUCTION_PROCESSES['web']{message}"
+
+
+def test_args_as_a_command_line_with_an_open_quote() -> None:
+    assert error("web", processes=web(ARGS='--workers "2')) == (
+        "PRODUCTION_PROCESSES['web']['ARGS'] = '--workers \"2' is not a command line: no closing "
+        "quotation; close the quote, or give ARGS as a dict."
+    )
+
+
 def test_args_of_the_wrong_type() -> None:
     assert error("web", processes=web(ARGS=8)) == (
         "PRODUCTION_PROCESSES['web']['ARGS'] must be a dict (or a list/string of raw arguments), not int."
@@ -257,6 +286,25 @@ def test_an_unknown_command_line_option_suggests_the_option() -> None:
 )
 def test_a_value_the_program_rejects(backend: str, args: Mapping[str, Any], message: str) -> None:
     assert error("web", processes=web(backend, ARGS=args)) == f"Process 'web': {message}"
+
+
+def test_a_bind_gunicorn_would_reject_only_at_start() -> None:
+    assert error("web", processes=web(ARGS={"bind": "not a host:port:x"})) == (
+        "Process 'web': ARGS['bind'] = 'not a host:port:x' is rejected by gunicorn: "
+        "'port' is not a valid port number."
+    )
+
+
+@pytest.mark.parametrize(
+    ("backend", "args", "address"),
+    [(UVICORN, {"port": -1}, "127.0.0.1:-1"), (GUNICORN, {"bind": "127.0.0.1:99999"}, "127.0.0.1:99999")],
+    ids=["uvicorn-negative", "gunicorn-too-high"],
+)
+def test_a_port_out_of_range(backend: str, args: Mapping[str, Any], address: str) -> None:
+    assert error("web", processes=web(backend, ARGS=args)) == (
+        f"Process 'web': cannot listen on {address}: a TCP port is 0 to 65535; "
+        "fix the address in ARGS, the command line or PORT."
+    )
 
 
 def test_options_the_program_rejects_only_together() -> None:

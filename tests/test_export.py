@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from export_support import export_example, export_testproject, golden, read_tree
+from harness import run_manage
 from in_process import configured
 from worker_support import CELERY_APP
 
@@ -53,6 +54,23 @@ def test_an_output_that_is_a_file_is_refused_and_left_alone(tmp_path: Path) -> N
         f"CommandError: --output {str(target)!r} is a file; give a directory.\n",
     )
     assert target.read_text() == "web: mine\n"
+
+
+def test_an_output_nothing_can_be_written_to_is_one_line() -> None:
+    result = export_testproject(PROCESSES, "procfile", "--output", "/proc/prodserver-tests/out")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "CommandError: --output '/proc/prodserver-tests/out': cannot write there (No such file or "
+        "directory); choose a directory you can write to.\n",
+    )
+
+
+def test_output_without_export_is_refused_before_anything_starts() -> None:
+    result = run_manage("prodserver", "web", "--output", "/tmp/prodserver-tests-out", processes=PROCESSES)
+    assert (result.returncode, result.stderr) == (
+        1,
+        "CommandError: --output goes with --export: 'prodserver --export FORMAT --output DIR'.\n",
+    )
 
 
 def test_options_for_the_program_are_refused() -> None:

@@ -93,8 +93,8 @@ E010 = CheckId(
 )
 E012 = CheckId(
     "prodserver.E012",
-    "A platform variable of this machine (PORT, WEB_CONCURRENCY, GUNICORN_CMD_ARGS) has a value the "
-    "server cannot use.",
+    "A platform variable of this machine (PORT, WEB_CONCURRENCY, FORWARDED_ALLOW_IPS, "
+    "GUNICORN_CMD_ARGS, a server's own UVICORN_*/GRANIAN_*) has a value the server cannot use.",
     "Set the variable the message names to a value it allows, or unset it where the process runs.",
     deploy=True,
 )

@@ -131,9 +131,10 @@ def from_click(program: str, command: click.Command, *, skip: Iterable[str] = ()
     return OptionSchema(program, options)
 
 
-def click_env_dests(schema: OptionSchema, prefix: str, environ: Mapping[str, str]) -> set[str]:
-    """Options set through the program's own ``PREFIX_OPTION`` variables of ``environ``."""
-    return {o.dest for o in schema if f"{prefix}_{o.dest.upper()}" in environ}
+def click_env_variables(schema: OptionSchema, prefix: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """Options set through the program's own ``PREFIX_OPTION`` variables of ``environ``: dest → variable."""
+    found = {o.dest: f"{prefix}_{o.dest.upper()}" for o in schema}
+    return {dest: variable for dest, variable in found.items() if variable in environ}
 
 
 _FLAG_ACTIONS = (

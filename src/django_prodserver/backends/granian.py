@@ -13,7 +13,7 @@ from django_prodserver import platform
 from django_prodserver.args import is_unset
 from django_prodserver.backends._parsers import click_rejection
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.schemas import OptionSchema, click_env_dests, from_click, normalize_key
+from django_prodserver.schemas import OptionSchema, click_env_variables, from_click, normalize_key
 
 ENV_PREFIX = "GRANIAN"
 
@@ -37,8 +37,8 @@ class _GranianServer(WebServerBackend):
 
         return from_click("granian", cli)
 
-    def program_environment_dests(self) -> set[str]:
-        return click_env_dests(self.schema, ENV_PREFIX, self.environ)
+    def program_environment(self) -> Mapping[str, str]:
+        return click_env_variables(self.schema, ENV_PREFIX, self.environ)
 
     def fixed_options(self) -> Mapping[str, Any]:
         # Granian's default interface is RSGI: a Django app starts, then answers 500.

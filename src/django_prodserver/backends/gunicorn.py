@@ -88,8 +88,8 @@ class GunicornServer(WebServerBackend):
                 f"Process {self.name!r}: gunicorn worker class {self.worker_class!r} {exc}"
             ) from None
 
-    def program_environment_dests(self) -> set[str]:
-        return set(self.environment_options)
+    def program_environment(self) -> Mapping[str, str]:
+        return dict.fromkeys(self.environment_options, "GUNICORN_CMD_ARGS")
 
     def find_config_file(self) -> str | None:
         # Gunicorn also reads ./gunicorn.conf.py on its own, and reads PORT, WEB_CONCURRENCY
@@ -121,7 +121,15 @@ class GunicornServer(WebServerBackend):
         from gunicorn.util import parse_address
 
         bind = settings.get("bind")
-        addresses = (parse_address(str(b)) for b in as_list(bind.value if bind else "127.0.0.1:8000"))
+        addresses = []
+        for value in as_list(bind.value if bind else "127.0.0.1:8000"):
+            try:
+                addresses.append(parse_address(str(value)))
+            except RuntimeError as exc:  # gunicorn's parser takes any string; its start would not
+                origin = bind.origin if bind else "bind"
+                raise OptionError(
+                    f"Process {self.name!r}: {origin} = {value!r} is rejected by gunicorn: {exc}"
+                ) from None
         # A Unix socket comes back as its path, a file descriptor as an int.
         return [(str(host), int(port)) for host, port in filter(_is_tcp, addresses)]
 

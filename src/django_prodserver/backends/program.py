@@ -26,7 +26,7 @@ from django_prodserver.args import (
 from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.backends.layers import merge
-from django_prodserver.errors import OptionError
+from django_prodserver.errors import OptionError, PlatformValueError
 from django_prodserver.importing import require
 from django_prodserver.masking import mask_argv, mask_text, mask_value
 from django_prodserver.records import replace
@@ -93,13 +93,14 @@ class ProgramBackend(BaseProcessBackend):
         """The platform contract: options derived from environment variables."""
         return {}
 
-    def program_environment_dests(self) -> set[str]:
-        """Options the program itself reads from its own environment variables.
+    def program_environment(self) -> Mapping[str, str]:
+        """Options the program itself reads from its own environment variables set here:
+        dest → the variable.
 
         Our defaults and platform contract step aside for these, so ``GRANIAN_WORKERS=3``
         keeps meaning what the program's docs say.
         """
-        return set()
+        return {}
 
     def find_config_file(self) -> str | None:
         """The program's own config file, when the user gave one (ARGS or command line).
@@ -289,7 +290,7 @@ class ProgramBackend(BaseProcessBackend):
     def _weak_layers(self, environment: Mapping[str, EnvValue]) -> list[list[Setting]]:
         """Production defaults, then the environment contract, minus what the program reads
         from its own environment variables."""
-        own = self.program_environment_dests()
+        own = self.program_environment()
         # A production default the installed version does not have yet simply does not apply.
         defaults = [
             self._setting(k, v, "default", f"default {k!r}")
@@ -383,6 +384,19 @@ class ProgramBackend(BaseProcessBackend):
         """Find which single setting the parser rejects, so the message names the user's key."""
         positional = self.positional()
         fixed = [a for s in self.fixed_settings for a in s.argv()]
+        own = self.program_environment()
+        if own:
+            try:
+                self.parse([*fixed, *positional])
+            except ParserRejected as exc:
+                # Rejected with nothing the project set: the program's own variables on this
+                # machine are wrong, not the settings (so a deploy check, as PORT is).
+                variables = ", ".join(sorted(set(own.values())))
+                reason = mask_text(str(exc).rstrip("."))
+                return PlatformValueError(
+                    f"Process {self.name!r}: {self.program} rejects a value of its own environment "
+                    f"({variables}): {reason}; fix or unset it where the process runs."
+                )
         for setting in resolved.options.values():
             if setting in self.fixed_settings:
                 continue
@@ -390,7 +404,9 @@ class ProgramBackend(BaseProcessBackend):
                 self.parse([*fixed, *setting.argv(), *positional])
             except ParserRejected as exc:
                 shown = mask_value(setting.option.display_name, setting.value)
-                return OptionError(
+                # A platform variable (FORWARDED_ALLOW_IPS, PORT) is this machine's, not the project's.
+                kind = PlatformValueError if setting.source == "environment" else OptionError
+                return kind(
                     f"Process {self.name!r}: {mask_text(setting.origin)} = {shown} is rejected by "
                     f"{self.program}: {mask_text(str(exc))}"
                 )

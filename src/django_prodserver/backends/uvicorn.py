@@ -11,7 +11,7 @@ from django_prodserver.backends._exec import replace_process
 from django_prodserver.backends._parsers import click_rejection
 from django_prodserver.backends._signals import absorb_stop_signals
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.schemas import OptionSchema, click_env_dests, from_click
+from django_prodserver.schemas import OptionSchema, click_env_variables, from_click
 
 
 class UvicornServer(WebServerBackend):
@@ -29,8 +29,8 @@ class UvicornServer(WebServerBackend):
 
         return from_click("uvicorn", main)
 
-    def program_environment_dests(self) -> set[str]:
-        return click_env_dests(self.schema, "UVICORN", self.environ)
+    def program_environment(self) -> Mapping[str, str]:
+        return click_env_variables(self.schema, "UVICORN", self.environ)
 
     def fixed_options(self) -> Mapping[str, Any]:
         # "auto" would guess from the app object; Django's is plainly ASGI 3.

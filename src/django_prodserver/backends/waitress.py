@@ -16,7 +16,7 @@ from django_prodserver.backends._addresses import tcp_address
 from django_prodserver.backends._parsers import ParserRejected
 from django_prodserver.backends.program import EnvValue
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.errors import OptionError
+from django_prodserver.errors import PlatformValueError
 from django_prodserver.schemas import Option, OptionSchema
 
 #: What FORWARDED_ALLOW_IPS makes waitress believe, as gunicorn and uvicorn do.
@@ -93,7 +93,7 @@ class WaitressServer(WebServerBackend):
             return found
         addresses = [a.strip() for a in str(trusted.value).split(",") if a.strip()]
         if len(addresses) != 1:
-            raise OptionError(
+            raise PlatformValueError(
                 f"Process {self.name!r}: FORWARDED_ALLOW_IPS={trusted.value!r} lists several proxies, "
                 "but waitress trusts exactly one address (or '*'); set FORWARDED_ALLOW_IPS to your "
                 "proxy's address, or set ARGS 'trusted-proxy'."

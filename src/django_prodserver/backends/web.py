@@ -15,7 +15,7 @@ from django_prodserver.application import asgi_target, check_target, target_sour
 from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
-from django_prodserver.errors import StartupError
+from django_prodserver.errors import OptionError, StartupError
 from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.wiring import GATEWAY, GATEWAY_ENV
@@ -116,6 +116,12 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
             listen = tuple(self.listen_addresses(options))
         except (TypeError, ValueError):
             listen = ()  # malformed: the program's own parser reports it
+        for host, port in listen:
+            if not 0 <= port <= 65535:  # some parsers take any int; binding would fail
+                raise OptionError(
+                    f"Process {self.name!r}: cannot listen on {host}:{port}: a TCP port is 0 to 65535; "
+                    "fix the address in ARGS, the command line or PORT."
+                )
         return Serving(
             app=self.app_target(),
             project_app=self.project_target(),

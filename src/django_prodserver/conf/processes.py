@@ -7,7 +7,9 @@ in exactly one spot and every error about it reads the same.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import re
+import shlex
 import signal
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -199,16 +201,21 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         )
     backend = entry.get("BACKEND")
     if not backend or not isinstance(backend, str):
-        raise ConfigurationError(
-            f"{SETTING}[{name!r}] has no 'BACKEND': set it to a dotted path such as "
-            "'django_prodserver.backends.gunicorn.GunicornServer'."
-        )
+        raise ConfigurationError(_backend_problem(name, entry))
     args = entry.get("ARGS")
     if args is not None and not isinstance(args, (Mapping, str, list, tuple)):
         raise ConfigurationError(
             f"{SETTING}[{name!r}]['ARGS'] must be a dict (or a list/string of raw arguments), "
             f"not {type(args).__name__}."
         )
+    if isinstance(args, str):
+        try:
+            shlex.split(args)
+        except ValueError as exc:  # the backend would split it the same way, later
+            raise ConfigurationError(
+                f"{SETTING}[{name!r}]['ARGS'] = {args!r} is not a command line: {str(exc).lower()}; "
+                "close the quote, or give ARGS as a dict."
+            ) from None
     restart = entry.get("RESTART", "on-failure")
     if restart not in RESTART_POLICIES:
         raise ConfigurationError(
@@ -234,6 +241,21 @@ def parse_process(name: str, entry: Any) -> ProcessConfig:
         shutdown=shutdown,
         drain=_parse_drain(name, entry.get("DRAIN")),
         raw=dict(entry),
+    )
+
+
+def _backend_problem(name: str, entry: Mapping[Any, Any]) -> str:
+    """What is wrong with an entry's BACKEND: missing (perhaps misspelt), or not a dotted path."""
+    example = "'django_prodserver.backends.gunicorn.GunicornServer'"
+    if "BACKEND" not in entry:
+        misspelt = [key for key in entry if difflib.get_close_matches(str(key).upper(), ["BACKEND"], n=1)]
+        if misspelt:
+            return f"{SETTING}[{name!r}] has no 'BACKEND' but has {misspelt[0]!r}; did you mean 'BACKEND'?"
+        return f"{SETTING}[{name!r}] has no 'BACKEND': set it to a dotted path such as {example}."
+    value = entry["BACKEND"]
+    return (
+        f"{SETTING}[{name!r}]['BACKEND'] = {value!r} is not a dotted path; write one as a string, "
+        f"such as {example}, or a short name such as 'gunicorn'."
     )
 
 

@@ -32,6 +32,17 @@ def write(directory: Path, files: Mapping[str, str]) -> None:
             f"--output {str(directory)!r} already holds other files ({', '.join(foreign)}); "
             "export into an empty or new directory."
         )
+    try:
+        _replace(directory, files)
+    except OSError as exc:  # read-only, missing permission, a path under /proc
+        raise ExportError(
+            f"--output {str(directory)!r}: cannot write there ({exc.strerror or exc}); "
+            "choose a directory you can write to."
+        ) from None
+
+
+def _replace(directory: Path, files: Mapping[str, str]) -> None:
+    """Write ``files`` beside ``directory``, then move them in: a failure leaves it as it was."""
     parent = directory.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}-", dir=parent))

@@ -97,6 +97,8 @@ class Command(BaseCommand):
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
+        # --dry-run shows what a start would run: the same settings and the same warnings.
+        settings_first = not options.get("skip_checks") or bool(options.get("dry_run"))
         if options.get("list") or options.get("check") or options.get("dry_run") or options.get("export"):
             options["skip_checks"] = True
         if options.get("healthcheck"):
@@ -108,7 +110,7 @@ class Command(BaseCommand):
                 scope = kinds.names_of(self.process_kind)
             else:
                 scope = names or kinds.first(self.process_kind)
-            if not options.get("skip_checks"):
+            if settings_first:
                 from django_prodserver.conf.supervisor_settings import supervisor
                 from django_prodserver.health import resolve_checks
 
@@ -124,17 +126,25 @@ class Command(BaseCommand):
             if errors:
                 # Chained, so --traceback shows what a user's module raised (e.g. a Celery APP).
                 raise CommandError("\n".join(map(str, errors))) from errors[0]
-            # Django's run below leaves the processes in scope to us: say here what it would
-            # have warned about them, a key that nothing reads (a typo that would do nothing).
-            from django_prodserver.check_ids import W007
-
-            for name in scope:
-                for text in key_warnings(get_process(name)):
-                    self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
+        if settings_first:
+            self._warn_of_unread_keys(scope)
         # The processes in scope were just checked: Django's own run (all other checks)
         # need not validate them a second time.
         with only_processes(()):
             return super().execute(*args, **options)
+
+    def _warn_of_unread_keys(self, scope: Sequence[str]) -> None:
+        """Say what Django's check run would have warned of the processes in scope (it leaves
+        them to us): a key that nothing reads, a typo that would do nothing."""
+        from django_prodserver.check_ids import W007
+
+        for name in scope:
+            try:
+                process = get_process(name)
+            except ProdserverError:
+                continue  # a malformed entry: what runs next reports it
+            for text in key_warnings(process):
+                self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
 
     def check(self, *args: Any, **kwargs: Any) -> None:
         """Django's checks, but for those that concern other commands only (NOT_BEFORE_A_START)."""
@@ -152,6 +162,8 @@ class Command(BaseCommand):
         overrides: list[str] = options.get("overrides", [])
         if options["ready"] and not options["healthcheck"]:
             raise CommandError("--ready goes with --healthcheck: 'prodserver --healthcheck --ready NAME'.")
+        if options["output"] and not options["export"]:
+            raise CommandError("--output goes with --export: 'prodserver --export FORMAT --output DIR'.")
         if options["export"]:
             from django_prodserver.export.run import export
 
