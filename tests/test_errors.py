@@ -6,7 +6,7 @@ runs it) and assert the whole ``CommandError`` message. What only a process show
 status and stderr without a traceback (``--traceback`` brings one back), is asserted by one
 real ``manage.py prodserver`` subprocess per kind of error, and by the cases that need a
 process anyway: a program missing from the path, a port taken at start. A backend module that
-is broken itself is the exception: its traceback is the user's best clue, so it is kept.
+is broken itself is one line too, naming the file and line that raised.
 """
 
 from __future__ import annotations
@@ -198,6 +198,19 @@ def test_a_backend_module_that_imports_a_missing_package_is_one_line_with_the_tr
     assert traced.returncode == 1
     assert 'testproject/broken_backend.py", line 7, in <module>' in traced.stderr
     assert "ModuleNotFoundError: No module named 'prodserver_test_missing_dependency'" in traced.stderr
+
+
+def test_a_backend_module_that_raises_is_one_line_naming_where_with_the_traceback_behind() -> None:
+    backend = "testproject.broken_celery.Server"  # the module raises as it is imported
+    assert_error(
+        fails("web", processes=web(backend)),
+        f"Process 'web': importing BACKEND {backend!r} raised RuntimeError: the broker password is not "
+        "configured (testproject/broken_celery.py, line 3); fix that module (--traceback shows the whole "
+        "traceback).",
+    )
+    traced = run_manage("prodserver", "web", "--traceback", processes=web(backend))
+    assert traced.returncode == 1
+    assert 'testproject/broken_celery.py", line 3, in <module>' in traced.stderr
 
 
 # ----- the program ---------------------------------------------------------------------------

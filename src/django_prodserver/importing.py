@@ -1,7 +1,8 @@
 """Import dotted paths and tell "no such module/attribute" from "your module raised".
 
-The first is a typo the user fixes from one line; the second is a bug in their code and
-needs its real traceback, so it is re-raised untouched.
+The first is a typo the user fixes from one line; the second is a bug in their code, which
+the callers report in one line naming where it raised (:func:`where_raised`), chained so
+that ``--traceback`` shows the whole traceback.
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def import_path(path: str) -> Any:
         except AttributeError:
             raise NotFound(f"module {module_name!r} has no attribute {attr!r}") from None
     return obj
+
+
+def where_raised(exc: BaseException) -> str:
+    """``file, line N`` of the user's code that raised, for a one-line message without a traceback."""
+    import os
+    import traceback
+
+    if isinstance(exc, SyntaxError) and exc.filename:
+        filename, line = exc.filename, exc.lineno
+    else:
+        frames = traceback.extract_tb(exc.__traceback__)
+        if not frames:
+            return "no traceback"
+        filename, line = frames[-1].filename, frames[-1].lineno
+    relative = os.path.relpath(filename)
+    return f"{filename if relative.startswith('..') else relative}, line {line}"
 
 
 def module_exists(name: str) -> bool:

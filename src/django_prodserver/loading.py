@@ -10,7 +10,7 @@ from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf.processes import ProcessConfig
 from django_prodserver.errors import BackendImportError, ProgramNotInstalled
-from django_prodserver.importing import NotFound, import_path
+from django_prodserver.importing import NotFound, import_path, where_raised
 
 
 def backend_path(process: ProcessConfig) -> str:
@@ -48,6 +48,12 @@ def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
             f"Process {process.name!r}: BACKEND {shown} cannot be imported ({exc}); "
             "check the dotted path, e.g. 'django_prodserver.backends.gunicorn.GunicornServer'."
         ) from None
+    except Exception as exc:  # the backend's own module raised: the user's bug, said in one line
+        raise BackendImportError(
+            f"Process {process.name!r}: importing BACKEND {process.backend!r} raised "
+            f"{type(exc).__name__}: {exc} ({where_raised(exc)}); fix that module (--traceback shows "
+            "the whole traceback)."
+        ) from exc
     if not (isinstance(cls, type) and issubclass(cls, BaseProcessBackend)):
         raise BackendImportError(
             f"Process {process.name!r}: BACKEND {process.backend!r} is not a backend class "

@@ -1,3 +1,3 @@
-"""An APP module with a bug of its own: importing it raises (tests tell this from a wrong path)."""
+"""A module with a bug of its own, named as an APP or a BACKEND: importing it raises."""
 
 raise RuntimeError("the broker password is not configured")

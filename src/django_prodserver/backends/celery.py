@@ -19,7 +19,7 @@ from django_prodserver.backends._parsers import ParserRejected, click_rejection
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.worker import REACH_TIMEOUT, WorkerBackend, unreachable
 from django_prodserver.errors import AppImportError, StartupError
-from django_prodserver.importing import NotFound, import_path
+from django_prodserver.importing import NotFound, import_path, where_raised
 from django_prodserver.reach import Target
 from django_prodserver.resolved import Kind, Resolved, Row
 from django_prodserver.schemas import Option, OptionSchema, from_click
@@ -52,7 +52,7 @@ def load_app(process: str, path: Any) -> Celery:
     except Exception as exc:
         raise AppImportError(
             f"Process {process!r}: importing APP {path!r} raised {type(exc).__name__}: {exc} "
-            f"({_where(exc)}); fix that module (--traceback shows the whole traceback)."
+            f"({where_raised(exc)}); fix that module (--traceback shows the whole traceback)."
         ) from exc
     if not isinstance(app, Celery):
         raise AppImportError(
@@ -60,22 +60,6 @@ def load_app(process: str, path: Any) -> Celery:
             f"point it at the Celery(...) instance, e.g. {APP_EXAMPLE!r}."
         )
     return app
-
-
-def _where(exc: BaseException) -> str:
-    """``file, line N`` of the user's code that raised, without a traceback."""
-    import os
-    import traceback
-
-    if isinstance(exc, SyntaxError) and exc.filename:
-        filename, line = exc.filename, exc.lineno
-    else:
-        frames = traceback.extract_tb(exc.__traceback__)
-        if not frames:
-            return "no traceback"
-        filename, line = frames[-1].filename, frames[-1].lineno
-    relative = os.path.relpath(filename)
-    return f"{filename if relative.startswith('..') else relative}, line {line}"
 
 
 @contextlib.contextmanager
