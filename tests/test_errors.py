@@ -476,6 +476,17 @@ def test_each_kind_of_error_exits_1_with_the_message_alone(
     assert error(*args, processes=processes, changes=changes) == message
 
 
+def test_an_app_that_is_not_an_application_stops_the_server_instead_of_serving_500s() -> None:
+    # The check reads the module without importing it, so this passes it; the gateway refuses
+    # the object when the server loads it (else the probes would answer 200 and every page 500).
+    entry = {"APP": "testproject.settings:SECRET_KEY", "ARGS": {"host": "127.0.0.1", "port": free_port()}}
+    assert_error(
+        fails("web", processes=web(WAITRESS, **entry)),
+        "testproject.settings:SECRET_KEY is a str, not an application; point APP (or WSGI_APPLICATION / "
+        "ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'.",
+    )
+
+
 # ----- traceback on request, help always -----------------------------------------------------
 
 

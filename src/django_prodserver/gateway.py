@@ -50,7 +50,16 @@ def _project() -> Any:
             f"{ENV} is not set: django_prodserver.gateway serves the application it names, "
             "e.g. DJANGO_PRODSERVER_APP=mysite.wsgi:application; 'manage.py prodserver' sets it."
         )
-    return load_target(target)
+    application = load_target(target)
+    if not callable(application):
+        from django_prodserver.errors import ApplicationNotFound
+
+        # Else every request but the probes would fail, while the probes answered 200.
+        raise ApplicationNotFound(
+            f"{target} is a {type(application).__name__}, not an application; point APP (or "
+            "WSGI_APPLICATION / ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'."
+        )
+    return application
 
 
 def _routes() -> dict[str, str]:
