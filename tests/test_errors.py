@@ -301,6 +301,29 @@ def test_a_value_the_program_rejects(backend: str, args: Mapping[str, Any], mess
     assert error("web", processes=web(backend, ARGS=args)) == f"Process 'web': {message}"
 
 
+@pytest.mark.parametrize(
+    ("args", "keys"),
+    [
+        ({"max-requests": 10, "max_requests": 20}, "'max-requests' and 'max_requests'"),
+        ({"workers": 2, "WORKERS": 3}, "'workers' and 'WORKERS'"),
+    ],
+)
+def test_two_spellings_of_one_option_in_args(args: Mapping[str, Any], keys: str) -> None:
+    option = next(iter(args)).replace("_", "-")
+    assert error("web", processes=web(ARGS=args)) == (
+        f"Process 'web': ARGS keys {keys} both set gunicorn's {option!r}; keep one."
+    )
+
+
+@pytest.mark.parametrize("token", ["-w", "-w3"])
+def test_a_short_option_on_the_command_line_asks_for_the_long_form(token: str) -> None:
+    given = f"{token} 3" if token == "-w" else token
+    assert error("web", *given.split(), processes=web()) == (
+        f"Process 'web': command-line option {given!r} is a short option, and prodserver reads options "
+        "by their long names; write the long form that 'gunicorn --help' lists beside -w."
+    )
+
+
 def test_a_bind_gunicorn_would_reject_only_at_start() -> None:
     assert error("web", processes=web(ARGS={"bind": "not a host:port:x"})) == (
         "Process 'web': ARGS['bind'] = 'not a host:port:x' is rejected by gunicorn: "

@@ -196,6 +196,12 @@ class ProgramBackend(BaseProcessBackend):
                 raise self._detaching(f"ARGS option {token!r}")
 
     def _unknown(self, key: str) -> str:
+        if key[:1] == "-" and key[1:2].isalpha():
+            # Short forms (-w, -w3) are left out of the schema: a letter suggests nothing useful.
+            return (
+                f"is a short option, and prodserver reads options by their long names; write the "
+                f"long form that '{self.program} --help' lists beside {key[:2]}."
+            )
         suggestions = self.schema.suggest(self.aliases.get(normalize_key(key), key))
         hint = (
             "did you mean " + " or ".join(", ".join(map(repr, suggestions)).rsplit(", ", 1)) + "?"
@@ -234,6 +240,14 @@ class ProgramBackend(BaseProcessBackend):
             self._setting(*self.adapt(str(k), v), "ARGS", self._where(str(k)))
             for k, v in (self._dict_args() or {}).items()
         ]
+        first: dict[str, Setting] = {}
+        for setting in args:
+            earlier = first.setdefault(setting.option.dest, setting)
+            if earlier is not setting:  # 'max-requests' and 'max_requests': which one was meant?
+                raise OptionError(
+                    f"Process {self.name!r}: ARGS keys {earlier.key!r} and {setting.key!r} both set "
+                    f"{self.program}'s {setting.option.display_name!r}; keep one."
+                )
         return args, self._override_settings()
 
     @cached_property
