@@ -105,8 +105,13 @@ def test_the_dry_run_prints_the_command_with_the_override() -> None:
             "Process 'web': command-line option '--threads=-' = '-' is rejected by waitress-serve: "
             "invalid literal for int() with base 10: '-'",
         ),
+        (
+            "gunicorn",
+            ["--workers", "--preload"],
+            "Process 'web': command-line option '--workers' needs a value, e.g. '--workers=VALUE'.",
+        ),
     ],
-    ids=["unknown", "bad-int", "bad-choice", "bad-flag", "waitress"],
+    ids=["unknown", "bad-int", "bad-choice", "bad-flag", "waitress", "no-value"],
 )
 @pytest.mark.usefixtures("django_project")
 def test_a_bad_override_is_reported_in_one_line_before_anything_starts(

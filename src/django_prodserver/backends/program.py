@@ -328,10 +328,18 @@ class ProgramBackend(BaseProcessBackend):
             parsed = parse_overrides(self.overrides, takes_value)
         except TranslationError as exc:
             raise OptionError(f"Process {self.name!r}: command line: {mask_text(str(exc))}.") from None
-        return [
+        settings = [
             self._setting(key, value, "command line", f"command-line option {token!r}")
             for key, value, token in parsed
         ]
+        for setting in settings:
+            option = setting.option
+            needs_value = option.takes_value and not (option.value_optional or option.boolean)
+            if needs_value and setting.value is None:  # else it would quietly mean "the default"
+                raise OptionError(
+                    f"Process {self.name!r}: {setting.origin} needs a value, e.g. '{setting.key}=VALUE'."
+                )
+        return settings
 
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
         """Later layers win; see :func:`layers.merge`. A host alone owns only itself (see
