@@ -272,6 +272,7 @@ def test_an_unknown_key_says_which_option_was_meant() -> None:
     ("backend", "variable", "value"),
     [
         (GUNICORN.path, "WEB_CONCURRENCY", "lots"),
+        (GUNICORN.path, "GUNICORN_CMD_ARGS", "--wrkers 3"),
         (WAITRESS, "FORWARDED_ALLOW_IPS", "10.0.0.1,10.0.0.2"),
         # The programs' own variables, which their parsers read.
         (UVICORN, "UVICORN_PORT", "abc"),
@@ -285,6 +286,15 @@ def test_a_bad_platform_variable_is_a_deploy_check_e012(
     monkeypatch.setenv(variable, value)
     assert ids(web(backend)) == []
     assert ids(web(backend), deploy=True) == ["prodserver.E012"]
+
+
+def test_a_typo_in_gunicorn_cmd_args_is_found_before_gunicorn_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--wrkers 3")
+    [message] = run(web(), deploy=True)
+    assert message.msg == (
+        "Process 'web': GUNICORN_CMD_ARGS='--wrkers 3' is rejected by gunicorn: unrecognized arguments: "
+        "--wrkers; fix it, or unset it where the process runs."
+    )
 
 
 def test_a_programs_own_variable_is_named_not_a_setting_it_never_touched(

@@ -18,7 +18,8 @@ from django_prodserver.backends._gunicorn_workers import (
 )
 from django_prodserver.backends._parsers import ParserRejected, argparse_rejection
 from django_prodserver.backends.web import WebServerBackend
-from django_prodserver.errors import OptionError
+from django_prodserver.errors import OptionError, PlatformValueError
+from django_prodserver.masking import mask_text
 from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Serving
 from django_prodserver.schemas import OptionSchema, from_argparse
@@ -78,6 +79,7 @@ class GunicornServer(WebServerBackend):
         # What the key checks cannot see: the short -D in raw ARGS, and GUNICORN_CMD_ARGS.
         if self.environment_options.get("daemon") == "True":
             raise self._detaching("GUNICORN_CMD_ARGS option 'daemon'")
+        self._check_cmd_args_variable()
         if parsed_options(list(resolved.argv)).get("daemon") == "True":
             raise self._detaching("ARGS option '-D'")
         try:
@@ -90,6 +92,22 @@ class GunicornServer(WebServerBackend):
 
     def program_environment(self) -> Mapping[str, str]:
         return dict.fromkeys(self.environment_options, "GUNICORN_CMD_ARGS")
+
+    def _check_cmd_args_variable(self) -> None:
+        """Gunicorn parses GUNICORN_CMD_ARGS with its own parser as it starts: a typo there
+        (``--wrkers 3``) would stop it then, in two lines of usage naming no process."""
+        args = platform.gunicorn_args_from_env(self.environ, self.name)
+        if not args:
+            return
+        try:
+            with argparse_rejection("gunicorn"):
+                gunicorn_parser().parse_args(args)
+        except ParserRejected as exc:
+            shown = mask_text(repr(self.environ["GUNICORN_CMD_ARGS"]))
+            raise PlatformValueError(
+                f"Process {self.name!r}: GUNICORN_CMD_ARGS={shown} is rejected by gunicorn: "
+                f"{mask_text(str(exc))}; fix it, or unset it where the process runs."
+            ) from None
 
     def find_config_file(self) -> str | None:
         # Gunicorn also reads ./gunicorn.conf.py on its own, and reads PORT, WEB_CONCURRENCY
