@@ -124,3 +124,35 @@ def test_django_q2_reports_its_redis_broker_from_the_sentinel(tmp_path: Path) ->
                     child,
                 )
                 child.kill_group()
+
+
+def test_a_fork_waits_for_a_probe_inside_its_driver() -> None:
+    """A fork during a probe would hand the child the driver's lock, held: its connect hangs.
+
+    Seen with Django-Q2 on SQLite: the pusher, forked while the readiness thread was inside
+    ``sqlite3.connect()``, never connected. The fork now waits for the probe.
+    """
+    import os
+    import threading
+    import time
+
+    from django_prodserver.backends.worker import unreachable
+
+    inside, finished = threading.Event(), []
+
+    def probe() -> None:
+        inside.set()
+        time.sleep(0.3)  # a driver's connect, holding its lock
+        finished.append(time.monotonic())
+
+    prober = threading.Thread(target=unreachable, args=(probe, 5.0))
+    prober.start()
+    assert inside.wait(5)
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    forked = time.monotonic()
+    os.waitpid(pid, 0)
+    prober.join()
+    assert finished, "the probe did not finish"
+    assert forked >= finished[0], "the fork went ahead while the probe was inside its driver"

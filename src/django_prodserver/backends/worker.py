@@ -8,6 +8,7 @@ What they do need is checked before the program's parser runs (its Django app in
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -30,6 +31,40 @@ if TYPE_CHECKING:
 REACH_TIMEOUT = 5.0
 
 
+class _ForkGuard:
+    """Keeps a fork from happening while a probe is inside a database driver.
+
+    Probes run in threads beside the worker's loop, and the worker forks (Django-Q2's
+    sentinel and its workers, Celery's pool). A fork taken while a probe thread holds a
+    driver's lock (SQLite's, inside ``connect()``) hands the child that lock held forever: its
+    first connection hangs. So a fork waits for a running probe, at most one probe's timeout.
+    """
+
+    lock = threading.Lock()
+    held = False
+
+    @classmethod
+    def before(cls) -> None:
+        cls.held = cls.lock.acquire(timeout=REACH_TIMEOUT)
+
+    @classmethod
+    def after_in_parent(cls) -> None:
+        if cls.held:
+            cls.held = False
+            cls.lock.release()
+
+    @classmethod
+    def after_in_child(cls) -> None:
+        cls.lock, cls.held = threading.Lock(), False  # no probe thread came along
+
+
+os.register_at_fork(
+    before=_ForkGuard.before,
+    after_in_parent=_ForkGuard.after_in_parent,
+    after_in_child=_ForkGuard.after_in_child,
+)
+
+
 def unreachable(probe: Callable[[], object], timeout: float = REACH_TIMEOUT) -> str | None:
     """Why ``probe()`` failed, ``"no answer within N s"``, or None when it succeeded.
 
@@ -40,7 +75,8 @@ def unreachable(probe: Callable[[], object], timeout: float = REACH_TIMEOUT) -> 
 
     def attempt() -> None:
         try:
-            probe()
+            with _ForkGuard.lock:
+                probe()
         except Exception as exc:
             outcome.append(exc)
         else:
