@@ -126,6 +126,8 @@ def test_django_q2_reports_its_redis_broker_from_the_sentinel(tmp_path: Path) ->
                 child.kill_group()
 
 
+# Python 3.12+ warns of exactly the hazard this test forks into on purpose.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_fork_waits_for_a_probe_inside_its_driver() -> None:
     """A fork during a probe would hand the child the driver's lock, held: its connect hangs.
 
