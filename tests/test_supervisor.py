@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from contract import accepts
 from harness import (
     MANAGE,
     TESTS_DIR,
@@ -389,6 +390,21 @@ def test_bad_supervisor_settings(value: Any, message: str) -> None:
     processes = {"one": chatty(), "two": chatty()}
     settings = {"PRODSERVER_SUPERVISOR": value}
     assert command_error("one", "two", processes=processes, settings=settings) == message
+
+
+@pytest.mark.usefixtures("django_project")
+def test_two_web_processes_on_one_port_are_refused_before_either_starts() -> None:
+    port = free_port()
+    processes = {
+        "web": {"BACKEND": "gunicorn", "ARGS": {"bind": f"127.0.0.1:{port}"}},
+        "api": {"BACKEND": "uvicorn", "ARGS": {"host": "0.0.0.0", "port": port}},
+        "worker": chatty(),
+    }
+    assert command_error("--all", processes=processes) == (
+        f"Processes 'web' and 'api' both listen on port {port} (127.0.0.1 and 0.0.0.0): run together, "
+        "the second cannot start; give one of them another port (ARGS or the command line)."
+    )
+    assert not accepts("127.0.0.1", port)
 
 
 @pytest.mark.usefixtures("django_project")

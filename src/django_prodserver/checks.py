@@ -123,6 +123,31 @@ def process_errors(names: Sequence[str]) -> list[ProdserverError]:
     ]
 
 
+def shared_port(names: Sequence[str]) -> str | None:
+    """Why two of the named web processes cannot run together on one machine: the same port.
+
+    Only for processes started together (``--all``, several names): run apart, on their own
+    machines or containers, two processes may well listen on the same port.
+    """
+    taken: dict[int, tuple[str, str]] = {}
+    for backend, failed in _backends(names):
+        serving = backend.resolve().serving if failed is None else None
+        if serving is None or backend.shares_port():
+            continue
+        for host, port in serving.listen:
+            if not port:
+                continue
+            earlier = taken.setdefault(port, (host, backend.name))
+            overlap = earlier[0] == host or _all_interfaces(earlier[0]) or _all_interfaces(host)
+            if earlier[1] != backend.name and overlap:
+                return (
+                    f"Processes {earlier[1]!r} and {backend.name!r} both listen on port {port} "
+                    f"({earlier[0]} and {host}): run together, the second cannot start; give one "
+                    "of them another port (ARGS or the command line)."
+                )
+    return None
+
+
 def _setting_and_process_errors(*, deploy: bool) -> list[checks.CheckMessage]:
     from django_prodserver.check_ids import check_id
 

@@ -12,7 +12,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_prodserver import collector, kinds
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
-from django_prodserver.checks import NOT_BEFORE_A_START, only_processes, process_errors, without_tags
+from django_prodserver.checks import (
+    NOT_BEFORE_A_START,
+    only_processes,
+    process_errors,
+    shared_port,
+    without_tags,
+)
 from django_prodserver.conf import health_settings
 from django_prodserver.conf.processes import all_processes, get_process, key_warnings
 from django_prodserver.errors import ProdserverError
@@ -126,6 +132,9 @@ class Command(BaseCommand):
             if errors:
                 # Chained, so --traceback shows what a user's module raised (e.g. a Celery APP).
                 raise CommandError("\n".join(map(str, errors))) from errors[0]
+            clash = shared_port(scope) if len(scope) > 1 else None
+            if clash:
+                raise CommandError(clash)
         if settings_first:
             self._warn_of_unread_keys(scope)
         # The processes in scope were just checked: Django's own run (all other checks)
