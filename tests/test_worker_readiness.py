@@ -158,3 +158,27 @@ def test_a_fork_waits_for_a_probe_inside_its_driver() -> None:
     prober.join()
     assert finished, "the probe did not finish"
     assert forked >= finished[0], "the fork went ahead while the probe was inside its driver"
+
+
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_probe_given_up_as_hung_delays_neither_the_next_probe_nor_a_fork() -> None:
+    import os
+    import threading
+    import time
+
+    from django_prodserver.backends.worker import REACH_TIMEOUT, unreachable
+
+    release = threading.Event()
+    try:
+        assert unreachable(lambda: release.wait(30), 0.2) == "no answer within 0.2 s"
+        # The database is back: the next probe answers, though the hung one still runs.
+        assert unreachable(lambda: None, 5.0) is None
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        waited = time.monotonic() - started
+        os.waitpid(pid, 0)
+        assert waited < REACH_TIMEOUT / 2, f"the fork waited {waited:.1f} s for a probe given up"
+    finally:
+        release.set()

@@ -32,30 +32,45 @@ REACH_TIMEOUT = 5.0
 
 
 class _ForkGuard:
-    """Keeps a fork from happening while a probe is inside a database driver.
+    """Keeps a fork from happening while a probe is inside a database or broker driver.
 
     Probes run in threads beside the worker's loop, and the worker forks (Django-Q2's
     sentinel and its workers, Celery's pool). A fork taken while a probe thread holds a
-    driver's lock (SQLite's, inside ``connect()``) hands the child that lock held forever: its
-    first connection hangs. So a fork waits for a running probe, at most one probe's timeout.
+    driver's lock (SQLite's, inside ``connect()``) hands the child that lock held for good:
+    its first connection hangs. So a fork waits until no probe is running, for at most one
+    probe's timeout, and no probe starts during the fork. A probe given up as hung no longer
+    counts: waiting for it would only delay every fork, and it holds what it holds anyway.
     """
 
-    lock = threading.Lock()
-    held = False
+    changed = threading.Condition()
+    running: set[object] = set()
+
+    @classmethod
+    def enter(cls) -> object:
+        token = object()
+        with cls.changed:
+            cls.running.add(token)
+        return token
+
+    @classmethod
+    def leave(cls, token: object) -> None:
+        with cls.changed:
+            cls.running.discard(token)
+            cls.changed.notify_all()
 
     @classmethod
     def before(cls) -> None:
-        cls.held = cls.lock.acquire(timeout=REACH_TIMEOUT)
+        # Held through the fork (released after it), so no probe starts meanwhile.
+        cls.changed.acquire()
+        cls.changed.wait_for(lambda: not cls.running, timeout=REACH_TIMEOUT)
 
     @classmethod
     def after_in_parent(cls) -> None:
-        if cls.held:
-            cls.held = False
-            cls.lock.release()
+        cls.changed.release()
 
     @classmethod
     def after_in_child(cls) -> None:
-        cls.lock, cls.held = threading.Lock(), False  # no probe thread came along
+        cls.changed, cls.running = threading.Condition(), set()  # no probe thread came along
 
 
 os.register_at_fork(
@@ -72,20 +87,23 @@ def unreachable(probe: Callable[[], object], timeout: float = REACH_TIMEOUT) -> 
     cannot hang the start: the worker's own retry loop would otherwise wait forever.
     """
     outcome: list[BaseException | None] = []
+    token = _ForkGuard.enter()
 
     def attempt() -> None:
         try:
-            with _ForkGuard.lock:
-                probe()
+            probe()
         except Exception as exc:
             outcome.append(exc)
         else:
             outcome.append(None)
+        finally:
+            _ForkGuard.leave(token)
 
     thread = threading.Thread(target=attempt, name="prodserver-reach", daemon=True)
     thread.start()
     thread.join(timeout)
     if not outcome:
+        _ForkGuard.leave(token)  # given up: forks no longer wait for it
         return f"no answer within {timeout:g} s"
     error = outcome[0]
     if error is None:
