@@ -435,6 +435,27 @@ def test_dry_run_warns_as_the_start_would_and_checks_the_health_setting() -> Non
     )
 
 
+@pytest.mark.parametrize("command", [["--list"], ["--healthcheck", "web"]])
+def test_commands_that_start_nothing_do_not_warn_of_unread_keys(command: list[str]) -> None:
+    # --healthcheck runs every few seconds: its stderr is the probe's verdict alone.
+    processes = {"web": {"BACKEND": "gunicorn", "ARGS": {"bind": f"127.0.0.1:{free_port()}"}, "ARG": {}}}
+    result = run_manage("prodserver", *command, processes=processes)
+    assert "W007" not in result.stderr, result.stderr
+
+
+def test_a_programs_variable_is_not_blamed_for_a_settings_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # UVICORN_PORT=abc does no harm here (ARGS set the port); the bad ARGS value is the error.
+    monkeypatch.setenv("UVICORN_PORT", "abc")
+    processes = web(UVICORN, ARGS={"port": 9000, "timeout-keep-alive": "x"})
+    assert [(m.id, m.msg) for m in run(processes)] == [
+        (
+            "prodserver.E004",
+            "Process 'web': ARGS['timeout-keep-alive'] = 'x' is rejected by uvicorn: Invalid value for "
+            "'--timeout-keep-alive': 'x' is not a valid integer.",
+        )
+    ]
+
+
 # ----- deploy checks ---------------------------------------------------------------------------
 
 

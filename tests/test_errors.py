@@ -200,6 +200,13 @@ def test_a_backend_module_that_imports_a_missing_package_is_one_line_with_the_tr
     assert "ModuleNotFoundError: No module named 'prodserver_test_missing_dependency'" in traced.stderr
 
 
+def test_a_plugin_backend_that_requires_a_missing_program_keeps_its_own_line() -> None:
+    assert error("web", processes=web("testproject.plugin_backend.PluginServer")) == (
+        "Process 'web' uses PluginServer, but the plug-in's program is not installed: "
+        "pip install 'django-prodserver[plugin]'"
+    )
+
+
 def test_a_backend_module_that_raises_is_one_line_naming_where_with_the_traceback_behind() -> None:
     backend = "testproject.broken_celery.Server"  # the module raises as it is imported
     assert_error(
@@ -312,6 +319,24 @@ def test_two_spellings_of_one_option_in_args(args: Mapping[str, Any], keys: str)
     option = next(iter(args)).replace("_", "-")
     assert error("web", processes=web(ARGS=args)) == (
         f"Process 'web': ARGS keys {keys} both set gunicorn's {option!r}; keep one."
+    )
+
+
+def test_two_keys_that_adapt_to_one_option_are_named_as_written() -> None:
+    # Granian's ASGI server reads "blocking-threads" above 1 as its runtime threads.
+    args = {"blocking-threads": 4, "runtime-threads": 2}
+    assert error("web", processes=web("granian-asgi", ARGS=args)) == (
+        "Process 'web': ARGS keys 'blocking-threads' and 'runtime-threads' both set granian's "
+        "'runtime-threads'; keep one."
+    )
+
+
+def test_an_option_the_program_takes_bare_is_not_refused_as_missing_its_value() -> None:
+    # gunicorn's --proxy-protocol is nargs="?": bare is one of its own forms; --workers is not.
+    bare = run_manage("prodserver", "web", "--dry-run", "--proxy-protocol", processes=web())
+    assert bare.returncode == 0, bare.stderr
+    assert error("web", "--workers", processes=web()) == (
+        "Process 'web': command-line option '--workers' needs a value, e.g. '--workers=VALUE'."
     )
 
 
@@ -499,12 +524,19 @@ def test_each_kind_of_error_exits_1_with_the_message_alone(
     assert error(*args, processes=processes, changes=changes) == message
 
 
-def test_an_app_that_is_not_an_application_stops_the_server_instead_of_serving_500s() -> None:
+@pytest.mark.parametrize(
+    ("backend", "listen"),
+    [("waitress", {"host": "127.0.0.1"}), ("daphne", {"bind": "127.0.0.1"})],
+)
+def test_an_app_that_is_not_an_application_stops_the_server_instead_of_serving_500s(
+    backend: str, listen: dict[str, str]
+) -> None:
     # The check reads the module without importing it, so this passes it; the gateway refuses
     # the object when the server loads it (else the probes would answer 200 and every page 500).
-    entry = {"APP": "testproject.settings:SECRET_KEY", "ARGS": {"host": "127.0.0.1", "port": free_port()}}
+    # Both servers load it in prodserver's own process: one line.
+    entry = {"APP": "testproject.settings:SECRET_KEY", "ARGS": {**listen, "port": free_port()}}
     assert_error(
-        fails("web", processes=web(WAITRESS, **entry)),
+        fails("web", processes=web(backend, **entry)),
         "testproject.settings:SECRET_KEY is a str, not an application; point APP (or WSGI_APPLICATION / "
         "ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'.",
     )

@@ -408,6 +408,20 @@ def test_two_web_processes_on_one_port_are_refused_before_either_starts() -> Non
 
 
 @pytest.mark.usefixtures("django_project")
+def test_a_port_clash_between_later_processes_is_found_too() -> None:
+    port = free_port()
+    processes = {
+        "a": {"BACKEND": "gunicorn", "ARGS": {"bind": f"127.0.0.1:{port}"}},
+        "b": {"BACKEND": "gunicorn", "ARGS": {"bind": f"127.0.0.2:{port}"}},
+        "c": {"BACKEND": "uvicorn", "ARGS": {"host": "127.0.0.2", "port": port}},
+    }
+    assert command_error("--all", processes=processes) == (
+        f"Processes 'b' and 'c' both listen on port {port} (127.0.0.2 and 127.0.0.2): run together, "
+        "the second cannot start; give one of them another port (ARGS or the command line)."
+    )
+
+
+@pytest.mark.usefixtures("django_project")
 def test_several_processes_on_a_system_without_process_groups_are_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -129,7 +129,7 @@ def shared_port(names: Sequence[str]) -> str | None:
     Only for processes started together (``--all``, several names): run apart, on their own
     machines or containers, two processes may well listen on the same port.
     """
-    taken: dict[int, tuple[str, str]] = {}
+    taken: dict[int, list[tuple[str, str]]] = {}
     for backend, failed in _backends(names):
         serving = backend.resolve().serving if failed is None else None
         if serving is None or backend.shares_port():
@@ -137,14 +137,16 @@ def shared_port(names: Sequence[str]) -> str | None:
         for host, port in serving.listen:
             if not port:
                 continue
-            earlier = taken.setdefault(port, (host, backend.name))
-            overlap = earlier[0] == host or _all_interfaces(earlier[0]) or _all_interfaces(host)
-            if earlier[1] != backend.name and overlap:
-                return (
-                    f"Processes {earlier[1]!r} and {backend.name!r} both listen on port {port} "
-                    f"({earlier[0]} and {host}): run together, the second cannot start; give one "
-                    "of them another port (ARGS or the command line)."
-                )
+            for other_host, other in taken.get(port, []):
+                if other != backend.name and (
+                    other_host == host or _all_interfaces(other_host) or _all_interfaces(host)
+                ):
+                    return (
+                        f"Processes {other!r} and {backend.name!r} both listen on port {port} "
+                        f"({other_host} and {host}): run together, the second cannot start; give one "
+                        "of them another port (ARGS or the command line)."
+                    )
+            taken.setdefault(port, []).append((host, backend.name))
     return None
 
 

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from django_prodserver.backends import names
 from django_prodserver.backends.base import BaseProcessBackend
 from django_prodserver.conf.processes import ProcessConfig
-from django_prodserver.errors import BackendImportError, ProgramNotInstalled
+from django_prodserver.errors import BackendImportError, ProdserverError, ProgramNotInstalled
 from django_prodserver.importing import NotFound, import_path, where_raised
 
 
@@ -48,6 +48,8 @@ def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
             f"Process {process.name!r}: BACKEND {shown} cannot be imported ({exc}); "
             "check the dotted path, e.g. 'django_prodserver.backends.gunicorn.GunicornServer'."
         ) from None
+    except ProdserverError:
+        raise  # e.g. a plug-in's require(): missing here, a deploy check (E003), not E002
     except Exception as exc:  # the backend's own module raised: the user's bug, said in one line
         raise BackendImportError(
             f"Process {process.name!r}: importing BACKEND {process.backend!r} raised "

@@ -46,6 +46,9 @@ class Option:
     #: The value is a word the parser reads as a boolean (click's BOOL type, a tornado bool
     #: option): ``--persistent=False``, unlike an on/off flag that takes no value.
     boolean: bool = False
+    #: The parser also takes the option with no value at all (argparse's ``nargs="?"`` or
+    #: ``"*"``), so a bare one on the command line is not refused as missing its value.
+    bare_allowed: bool = False
 
     @property
     def is_flag(self) -> bool:
@@ -192,6 +195,7 @@ def from_argparse(program: str, parser: argparse.ArgumentParser, *, skip: Iterab
                     help=help_text,
                     choices=choices,
                     default=action.default,
+                    bare_allowed=action.nargs in ("?", "*"),
                 )
             )
     return OptionSchema(program, options)

@@ -10,7 +10,9 @@ parser over the resolved argv.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -236,19 +238,19 @@ class ProgramBackend(BaseProcessBackend):
     @cached_property
     def user_settings(self) -> tuple[list[Setting], list[Setting]]:
         """The ARGS (dict form) and the command-line overrides, translated but not merged."""
-        args = [
-            self._setting(*self.adapt(str(k), v), "ARGS", self._where(str(k)))
+        written = [
+            (str(k), self._setting(*self.adapt(str(k), v), "ARGS", self._where(str(k))))
             for k, v in (self._dict_args() or {}).items()
         ]
-        first: dict[str, Setting] = {}
-        for setting in args:
-            earlier = first.setdefault(setting.option.dest, setting)
-            if earlier is not setting:  # 'max-requests' and 'max_requests': which one was meant?
+        first: dict[str, str] = {}
+        for key, setting in written:
+            earlier = first.setdefault(setting.option.dest, key)
+            if earlier != key:  # 'max-requests' and 'max_requests': which one was meant?
                 raise OptionError(
-                    f"Process {self.name!r}: ARGS keys {earlier.key!r} and {setting.key!r} both set "
+                    f"Process {self.name!r}: ARGS keys {earlier!r} and {key!r} both set "
                     f"{self.program}'s {setting.option.display_name!r}; keep one."
                 )
-        return args, self._override_settings()
+        return [setting for _, setting in written], self._override_settings()
 
     @cached_property
     def fixed_settings(self) -> list[Setting]:
@@ -334,7 +336,8 @@ class ProgramBackend(BaseProcessBackend):
         ]
         for setting in settings:
             option = setting.option
-            needs_value = option.takes_value and not (option.value_optional or option.boolean)
+            bare_is_a_value = option.value_optional or option.boolean or option.bare_allowed
+            needs_value = option.takes_value and not bare_is_a_value
             if needs_value and setting.value is None:  # else it would quietly mean "the default"
                 raise OptionError(
                     f"Process {self.name!r}: {setting.origin} needs a value, e.g. '{setting.key}=VALUE'."
@@ -403,22 +406,33 @@ class ProgramBackend(BaseProcessBackend):
         """Checks the program's parser does not make (it would fail only after start-up)."""
 
     def _locate(self, error: ParserRejected, resolved: Resolved) -> OptionError:
-        """Find which single setting the parser rejects, so the message names the user's key."""
-        positional = self.positional()
-        fixed = [a for s in self.fixed_settings for a in s.argv()]
-        own = self.program_environment()
-        if own:
-            try:
-                self.parse([*fixed, *positional])
-            except ParserRejected as exc:
-                # Rejected with nothing the project set: the program's own variables on this
-                # machine are wrong, not the settings (so a deploy check, as PORT is).
-                variables = ", ".join(sorted(set(own.values())))
-                reason = mask_text(str(exc).rstrip("."))
+        """Find which single setting the parser rejects, so the message names the user's key.
+
+        The program's own variables (``UVICORN_PORT``) are set aside while looking: if the
+        argv passes without them, they are what is wrong on this machine (a deploy check, as
+        ``PORT`` is); if not, the culprit is a setting, and they must not be blamed for it.
+        """
+        variables = sorted(set(self.program_environment().values()))
+        with _without_variables(variables):
+            if variables and self._parses(list(resolved.argv)):
+                reason = mask_text(str(error).rstrip("."))
                 return PlatformValueError(
                     f"Process {self.name!r}: {self.program} rejects a value of its own environment "
-                    f"({variables}): {reason}; fix or unset it where the process runs."
+                    f"({', '.join(variables)}): {reason}; fix or unset it where the process runs."
                 )
+            return self._culprit(error, resolved)
+
+    def _parses(self, argv: list[str]) -> bool:
+        try:
+            self.parse(argv)
+        except ParserRejected:
+            return False
+        return True
+
+    def _culprit(self, error: ParserRejected, resolved: Resolved) -> OptionError:
+        """The first setting the parser rejects on its own (with the backend's fixed options)."""
+        positional = self.positional()
+        fixed = [a for s in self.fixed_settings for a in s.argv()]
         for setting in resolved.options.values():
             if setting in self.fixed_settings:
                 continue
@@ -443,6 +457,19 @@ class ProgramBackend(BaseProcessBackend):
         status = self.run(list(args))
         if status:
             raise SystemExit(status)
+
+
+@contextlib.contextmanager
+def _without_variables(names: Sequence[str]) -> Iterator[None]:
+    """This process' environment without ``names`` for a moment (the parsers read os.environ).
+
+    Only on the way to an error message, never on a start that succeeds.
+    """
+    saved = {name: os.environ.pop(name) for name in names if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 __all__ = ["EnvValue", "ParserRejected", "ProgramBackend"]

@@ -103,8 +103,10 @@ class Command(BaseCommand):
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
-        # --dry-run shows what a start would run: the same settings and the same warnings.
-        settings_first = not options.get("skip_checks") or bool(options.get("dry_run"))
+        # A start, and --dry-run (what a start would run), check the settings and warn first;
+        # --list, --check, --export and --healthcheck (every few seconds) do not.
+        elsewhere = any(options.get(o) for o in ("list", "check", "export", "healthcheck"))
+        settings_first = not options.get("skip_checks") and not elsewhere
         if options.get("list") or options.get("check") or options.get("dry_run") or options.get("export"):
             options["skip_checks"] = True
         if options.get("healthcheck"):
