@@ -8,7 +8,7 @@ python_of() {
             return
         fi
     done
-    echo "${0##*/}: no Python $want found (Debian's python$want or pyenv's)" >&2
+    echo "${0##*/}: no Python $want found (Debian's python$want or pyenv's); LOWEST_PYTHON or NEWEST_PYTHON names one" >&2
     return 1
 }
 
@@ -18,6 +18,6 @@ newest_python() {
     for minor in $(seq 20 -1 10); do
         python_of "3.$minor" 2>/dev/null && return
     done
-    echo "${0##*/}: no python3.10 or newer found" >&2
+    echo "${0##*/}: no python3.10 or newer found; NEWEST_PYTHON names one" >&2
     return 1
 }
