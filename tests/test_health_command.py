@@ -118,29 +118,24 @@ def test_a_tls_server_is_probed_over_https(certificate: tuple[Path, Path]) -> No
 def test_waitress_address_follows_its_own_defaults(
     args: dict[str, str], expected: tuple[str, int, bool]
 ) -> None:
-    from django_prodserver.conf import parse_process
     from django_prodserver.healthcheck import target
-    from django_prodserver.loading import load_backend
 
-    process = parse_process(
-        "web", {"BACKEND": "django_prodserver.backends.waitress.WaitressServer", "ARGS": args}
-    )
-    assert target(load_backend(process)) == expected
+    assert target(loaded("waitress", args)) == expected
 
 
-def gunicorn_on(bind: str) -> BaseProcessBackend:
+def loaded(backend: str, args: dict[str, str]) -> BaseProcessBackend:
+    """The backend of a process ``web`` with these ARGS, in this process."""
     from django_prodserver.conf import parse_process
     from django_prodserver.loading import load_backend
 
-    entry = {"BACKEND": "django_prodserver.backends.gunicorn.GunicornServer", "ARGS": {"bind": bind}}
-    return load_backend(parse_process("web", entry))
+    return load_backend(parse_process("web", {"BACKEND": backend, "ARGS": args}))
 
 
 def test_a_server_on_a_unix_socket_only_is_refused_with_what_to_do() -> None:
     from django_prodserver.healthcheck import Unhealthy, target
 
     with pytest.raises(Unhealthy) as caught:
-        target(gunicorn_on("unix:/run/prodserver-test.sock"))
+        target(loaded("gunicorn", {"bind": "unix:/run/prodserver-test.sock"}))
     assert str(caught.value) == (
         "web: the process listens on no TCP address prodserver can find (a Unix socket or a file "
         "descriptor); probe it with the tool that reaches that socket."
@@ -156,7 +151,7 @@ def test_a_server_that_accepts_but_never_answers_is_unhealthy_after_the_timeout(
         listener.listen()
         port = listener.getsockname()[1]
         with pytest.raises(Unhealthy) as caught:
-            probe(gunicorn_on(f"127.0.0.1:{port}"), timeout=0.3)
+            probe(loaded("gunicorn", {"bind": f"127.0.0.1:{port}"}), timeout=0.3)
     assert str(caught.value) == (
         f"web: unhealthy: GET http://127.0.0.1:{port}/healthz/ got no answer within 0.3 s."
     )

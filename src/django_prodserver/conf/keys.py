@@ -23,10 +23,16 @@ def setting_keys(config: type) -> dict[str, str]:
     return {name.upper(): name for name in field_names(config)}
 
 
+def meant_key(key: Any, known: Sequence[str]) -> str | None:
+    """The known key that ``key`` misspells (in any case), if one is close enough."""
+    close = difflib.get_close_matches(str(key).upper(), known, n=1)
+    return close[0] if close else None
+
+
 def known_keys_hint(key: Any, known: Sequence[str]) -> str:
     """``did you mean 'DRAIN'?`` for a misspelt key (in any case), or else every key there is."""
-    close = difflib.get_close_matches(str(key).upper(), known, n=1)
-    return f"did you mean {close[0]!r}?" if close else f"use {', '.join(map(repr, known))}."
+    meant = meant_key(key, known)
+    return f"did you mean {meant!r}?" if meant else f"use {', '.join(map(repr, known))}."
 
 
 def dict_setting(

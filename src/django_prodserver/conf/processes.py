@@ -7,7 +7,6 @@ in exactly one spot and every error about it reads the same.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
 import shlex
 import signal
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from django.conf import settings
 
 from django_prodserver.backends import names
-from django_prodserver.conf.keys import known_keys_hint, setting_keys
+from django_prodserver.conf.keys import known_keys_hint, meant_key, setting_keys
 from django_prodserver.errors import ConfigurationError, NothingConfigured
 from django_prodserver.records import field, record
 
@@ -248,9 +247,10 @@ def _backend_problem(name: str, entry: Mapping[Any, Any]) -> str:
     """What is wrong with an entry's BACKEND: missing (perhaps misspelt), or not a dotted path."""
     example = "'django_prodserver.backends.gunicorn.GunicornServer'"
     if "BACKEND" not in entry:
-        misspelt = [key for key in entry if difflib.get_close_matches(str(key).upper(), ["BACKEND"], n=1)]
-        if misspelt:
-            return f"{SETTING}[{name!r}] has no 'BACKEND' but has {misspelt[0]!r}; did you mean 'BACKEND'?"
+        misspelt = next((key for key in entry if meant_key(key, ["BACKEND"])), None)
+        if misspelt is not None:
+            hint = known_keys_hint(misspelt, ["BACKEND"])
+            return f"{SETTING}[{name!r}] has no 'BACKEND' but has {misspelt!r}; {hint}"
         return f"{SETTING}[{name!r}] has no 'BACKEND': set it to a dotted path such as {example}."
     value = entry["BACKEND"]
     return (

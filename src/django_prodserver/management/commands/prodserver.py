@@ -103,14 +103,13 @@ class Command(BaseCommand):
 
     def _execute(self, *args: Any, **options: Any) -> Any:
         names = options.get("names") or []
-        # A start, and --dry-run (what a start would run), check the settings and warn first;
-        # --list, --check, --export and --healthcheck (every few seconds) do not.
-        elsewhere = any(options.get(o) for o in ("list", "check", "export", "healthcheck"))
-        settings_first = not options.get("skip_checks") and not elsewhere
-        if options.get("list") or options.get("check") or options.get("dry_run") or options.get("export"):
+        # These start nothing and run checks of their own, or none: --healthcheck runs every
+        # few seconds and must answer fast. A start and --dry-run (what a start would run)
+        # check the settings and warn first; Django's checks run before a start only.
+        inspects = any(options.get(o) for o in ("list", "check", "export", "healthcheck"))
+        settings_first = not options.get("skip_checks") and not inspects
+        if inspects or options.get("dry_run"):
             options["skip_checks"] = True
-        if options.get("healthcheck"):
-            options["skip_checks"] = True  # run every few seconds: answer fast
         try:
             kinds.require(self.process_kind, names)
             # --all: every process is checked here, once; the children then skip their checks.
