@@ -30,10 +30,45 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:543
 T = TypeVar("T")
 
 
+def _ports_of_this_worker() -> Iterator[int]:
+    """Ports no one else hands out: below the kernel's ephemeral range, one slice per xdist worker.
+
+    Asking the kernel for port 0 is racy here: the port it returns comes from the ephemeral range,
+    which every outgoing connection (to Redis, PostgreSQL, another test's server) also draws from,
+    so between the probe and the server's own bind a client socket may take it ("address already
+    in use" once in a few thousand tests). Ports below that range are given only by this function,
+    and each worker owns its slice, so only a server a test started itself can hold one.
+    """
+    try:
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768
+    base, slices = 10000, 16
+    width = (min(first_ephemeral, 65536) - base) // slices
+    if width < 100:
+        while True:
+            yield 0
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = base + (int(worker) % slices if worker.isdigit() else 0) * width
+    offset = os.getpid() % width  # a rerun soon after does not meet the last run's TIME_WAIT
+    while True:
+        offset = (offset + 1) % width
+        yield start + offset
+
+
+_PORTS = _ports_of_this_worker()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A loopback port that nothing listens on or holds (a bind without SO_REUSEADDR proves it)."""
+    for _ in range(1000):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", next(_PORTS)))
+            except OSError:
+                continue
+            return int(sock.getsockname()[1])
+    raise RuntimeError("no free loopback port below the ephemeral range")
 
 
 def child_env(
