@@ -57,9 +57,15 @@ class ComplainingServer(BaseServerBackend):
     def check(self) -> list[errors.ProdserverError]:
         return [errors.ProdserverError("Process 'custom': the frobnicator is not configured.")]
 
+    def start_server(self, *args: str) -> None:
+        raise AssertionError("the checks start nothing")
+
 
 class PlainServer(BaseServerBackend):
     """A backend written against the public API only: it has nothing to check."""
+
+    def start_server(self, *args: str) -> None:
+        raise AssertionError("the checks start nothing")
 
 
 @pytest.fixture(scope="module", autouse=True)

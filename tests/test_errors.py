@@ -220,6 +220,77 @@ def test_a_backend_module_that_raises_is_one_line_naming_where_with_the_tracebac
     assert 'testproject/broken_celery.py", line 3, in <module>' in traced.stderr
 
 
+def test_a_backend_without_start_server_is_refused_before_the_start() -> None:
+    # It used to pass every check and end the start in a NotImplementedError traceback.
+    backend = "testproject.custom_workers.Unfinished"
+    assert error("web", processes=web(backend)) == (
+        f"Process 'web': BACKEND {backend!r} does not define start_server(*args), which starts its "
+        "program; add it to the class."
+    )
+
+
+CELERY_WORKER = "django_prodserver.backends.celery.CeleryWorker"
+COMMAND = "django_prodserver.backends.command.ManagementCommand"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"BACKEND": GUNICORN, "ONESHOT": True},
+            "ONESHOT runs a step to completion before the others start, and a web server does not "
+            "complete; remove it, or run the step with the ManagementCommand backend.",
+        ),
+        (
+            {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "WARMUP": ["/"]},
+            "WARMUP applies to web servers (pages requested before the server listens); remove it "
+            "from this worker.",
+        ),
+        (
+            {"BACKEND": GUNICORN, "SHUTDOWN": "warm"},
+            "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); remove it from "
+            "this process.",
+        ),
+        (
+            {"BACKEND": "celery-beat", "APP": "testproject.celery.app", "SHUTDOWN": "soft"},
+            "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); remove it from "
+            "this process.",
+        ),
+    ],
+    ids=["oneshot-web-server", "warmup-worker", "shutdown-web-server", "shutdown-beat"],
+)
+def test_a_key_that_cannot_apply_to_the_backend_is_refused(entry: dict[str, Any], message: str) -> None:
+    # Silently accepted before; a ONESHOT web server kept every other process from starting.
+    assert error("proc", processes={"proc": entry}) == f"Process 'proc': {message}"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"BACKEND": COMMAND, "ARGS": ["migrate", "--noinput"], "ONESHOT": True},
+        {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "SHUTDOWN": "warm"},
+        {"BACKEND": GUNICORN, "WARMUP": ["/"]},
+        # A 2.x backend is a "server" whatever it runs, and may read the entry's keys itself.
+        {"BACKEND": "testproject.chatty.Chatty", "ONESHOT": True, "SHUTDOWN": "warm"},
+    ],
+    ids=["oneshot-command", "shutdown-celery-worker", "warmup-web-server", "custom-backend"],
+)
+def test_the_same_keys_where_they_apply_pass_the_checks(entry: dict[str, Any]) -> None:
+    from django_prodserver.checks import process_errors
+
+    with configured({"proc": entry}):
+        assert process_errors(["proc"]) == []
+
+
+def test_a_management_command_that_runs_prodserver_is_refused() -> None:
+    # It would start the named processes inside this one, or itself again, for ever.
+    processes = {"release": {"BACKEND": COMMAND, "ARGS": ["prodserver", "release"]}}
+    assert error("release", processes=processes) == (
+        "Process 'release': ManagementCommand cannot run 'prodserver'; give each process its own "
+        "entry in PRODUCTION_PROCESSES and start them with 'prodserver --all'."
+    )
+
+
 # ----- the program ---------------------------------------------------------------------------
 
 

@@ -61,6 +61,12 @@ def backend_class(process: ProcessConfig) -> type[BaseProcessBackend]:
             f"Process {process.name!r}: BACKEND {process.backend!r} is not a backend class "
             "(a subclass of django_prodserver.backends.base.BaseServerBackend)."
         )
+    if cls.start_server is BaseProcessBackend.start_server:
+        # Found before the start instead of as a NotImplementedError traceback at it.
+        raise BackendImportError(
+            f"Process {process.name!r}: BACKEND {process.backend!r} does not define "
+            "start_server(*args), which starts its program; add it to the class."
+        )
     return cls
 
 

@@ -22,3 +22,8 @@ class Strict(Mailer):
 class Forwarding(Mailer):
     def prep_server_args(self, extra_args=()):  # type: ignore[no-untyped-def]
         return ["--from-settings", *self.args, "--from-command-line", *extra_args]
+
+
+class Unfinished(BaseWorkerBackend):
+    def prep_server_args(self):  # type: ignore[no-untyped-def]
+        return ["--ready"]

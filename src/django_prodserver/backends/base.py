@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
+from django_prodserver.backends import names
 from django_prodserver.errors import OptionError
 from django_prodserver.masking import mask_argv
 from django_prodserver.records import replace
@@ -44,6 +45,8 @@ class BaseProcessBackend:
     records_heartbeat: ClassVar[bool] = False
     #: True for development servers (runserver and the like): ``check --deploy`` warns.
     development: ClassVar[bool] = False
+    #: Whether the backend reads ``SHUTDOWN`` (Celery's worker); elsewhere the key is refused.
+    reads_shutdown: ClassVar[bool] = False
 
     def __init__(self, **server_args: Any) -> None:
         self.server_args = server_args
@@ -94,16 +97,47 @@ class BaseProcessBackend:
     def resolve(self) -> Resolved:
         """What this process will run and why, computed on first use and then only read."""
         if self._resolved is None:
-            seconds = self.process.drain if self.process else 0.0
-            if seconds and self.kind != "server":
+            misplaced = self._misplaced_key()
+            if misplaced:
                 from django_prodserver.errors import ConfigurationError
 
-                raise ConfigurationError(
-                    f"Process {self.name!r}: DRAIN applies to web servers (readiness fails while "
-                    "requests are still served); remove it from this worker."
-                )
-            self._resolved = self._with_drain(self._resolve(), seconds)
+                raise ConfigurationError(f"Process {self.name!r}: {misplaced}")
+            self._resolved = self._with_drain(self._resolve(), self.process.drain if self.process else 0.0)
         return self._resolved
+
+    def _misplaced_key(self) -> str | None:
+        """Why a key of the entry cannot apply to this backend, or None.
+
+        Such a key would otherwise do nothing, or worse: a ``ONESHOT`` web server never
+        completes, so the processes waiting for it never start. ``ONESHOT`` and ``SHUTDOWN``
+        are judged only for our own backends: a 2.x backend is a "server" whatever it runs (2.x
+        had one base class), and any other backend receives the whole entry and may read them.
+        """
+        process = self.process
+        if process is None:
+            return None
+        ours = names.is_ours(process.backend)
+        if ours and self.kind == "server" and process.oneshot:
+            return (
+                "ONESHOT runs a step to completion before the others start, and a web server does "
+                "not complete; remove it, or run the step with the ManagementCommand backend."
+            )
+        if self.kind != "server" and process.drain:
+            return (
+                "DRAIN applies to web servers (readiness fails while requests are still served); "
+                "remove it from this worker."
+            )
+        if self.kind != "server" and process.warmup is not None:
+            return (
+                "WARMUP applies to web servers (pages requested before the server listens); "
+                "remove it from this worker."
+            )
+        if ours and process.shutdown is not None and not self.reads_shutdown:
+            return (
+                "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); "
+                "remove it from this process."
+            )
+        return None
 
     def _with_drain(self, resolved: Resolved, seconds: float) -> Resolved:
         """``DRAIN`` applies to whatever server a backend runs, so it is added here, once."""

@@ -167,6 +167,7 @@ class _CeleryBackend(WorkerBackend):
 class CeleryWorker(_CeleryBackend):
     program = "celery worker"
     subcommand = "worker"
+    reads_shutdown = True
 
     @cached_property
     def shutdown(self) -> Shutdown:

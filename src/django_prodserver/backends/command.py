@@ -61,6 +61,12 @@ class ManagementCommand(ManagementCommandBackend):
             hint = f"did you mean {close[0]!r}?" if close else "see 'manage.py help' for the commands."
             raise OptionError(f"Process {self.name!r}: {name!r} is not a management command; {hint}")
         app = commands[name]
+        if app == "django_prodserver":
+            # It would start processes inside this one, or this very process again, for ever.
+            raise OptionError(
+                f"Process {self.name!r}: ManagementCommand cannot run {name!r}; give each process "
+                "its own entry in PRODUCTION_PROCESSES and start them with 'prodserver --all'."
+            )
         command: BaseCommand = app if not isinstance(app, str) else load_command_class(app, name)
         return command
 
