@@ -227,6 +227,29 @@ def test_a_port_in_args_still_beats_port(backend: WebBackend, monkeypatch: pytes
     assert "8123" not in resolved.shell_command()
 
 
+@pytest.mark.parametrize("backend", WEB_BACKENDS, ids=lambda b: b.id)
+def test_a_port_that_is_no_port_is_not_read_where_args_name_the_port(
+    backend: WebBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PORT steps aside for an ARGS port, so whatever else set it does not stop the start.
+    monkeypatch.setenv("PORT", "http")
+    resolved = web(backend, backend.listen_args("127.0.0.2", 9001)).resolve()
+    assert resolved.serving is not None
+    assert resolved.serving.listen == (("127.0.0.2", 9001),)
+
+
+@pytest.mark.parametrize("backend", HOST_ONLY, ids=lambda b: b.id)
+def test_a_port_that_is_no_port_is_refused_where_it_would_be_read(
+    backend: WebBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PORT", "http")
+    with pytest.raises(OptionError) as info:
+        web(backend, backend.host_args("127.0.0.2")).resolve()
+    assert str(info.value) == (
+        "Process 'web': PORT='http' is not a TCP port; set PORT to a number from 1 to 65535, or unset it."
+    )
+
+
 def test_a_bind_host_takes_the_port_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8123")
     shown = sources(web(BY_ID["gunicorn"], {"bind": "[::1]"}))

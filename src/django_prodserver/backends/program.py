@@ -39,11 +39,16 @@ _SCHEMAS: dict[type, OptionSchema] = {}
 
 
 class EnvValue:
-    """A value taken from the environment, remembered with the variable it came from."""
+    """A value taken from the environment, remembered with the variable it came from.
 
-    def __init__(self, value: Any, variable: str) -> None:
+    ``problem`` is set for a variable the server cannot use (``PORT=abc``): it is raised only
+    if the value is used, so an ARGS port that makes ``PORT`` step aside leaves it unread.
+    """
+
+    def __init__(self, value: Any, variable: str, problem: PlatformValueError | None = None) -> None:
         self.value = value
         self.variable = variable
+        self.problem = problem
 
 
 class ProgramBackend(BaseProcessBackend):
@@ -282,6 +287,7 @@ class ProgramBackend(BaseProcessBackend):
         weak = self._weak_layers(environment) if raw is None and config is None else []
         settings = self._merge([*weak, fixed, args, command_line])
         if raw is None:
+            _refuse_used_but_unusable(environment, settings)
             argv = [a for s in settings for a in s.argv()]
         else:
             self._refuse_detaching(raw)
@@ -470,6 +476,18 @@ def _without_variables(names: Sequence[str]) -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+def _refuse_used_but_unusable(environment: Mapping[str, EnvValue], settings: Sequence[Setting]) -> None:
+    """Raise the problem of an environment value that a resolved option still comes from.
+
+    An option from the environment keeps the variable in its origin, also where it was
+    combined with an ARGS host (``with_port``).
+    """
+    for value in environment.values():
+        used = f"environment {value.variable}"
+        if value.problem is not None and any(used in setting.origin for setting in settings):
+            raise value.problem
 
 
 __all__ = ["EnvValue", "ParserRejected", "ProgramBackend"]

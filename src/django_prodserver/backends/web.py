@@ -15,7 +15,7 @@ from django_prodserver.application import asgi_target, check_target, target_sour
 from django_prodserver.args import Setting, as_list, is_unset
 from django_prodserver.backends.base import BaseServerBackend
 from django_prodserver.backends.program import EnvValue, ProgramBackend
-from django_prodserver.errors import OptionError, StartupError
+from django_prodserver.errors import OptionError, PlatformValueError, StartupError
 from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Row, Serving
 from django_prodserver.wiring import GATEWAY, GATEWAY_ENV
@@ -84,11 +84,16 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
 
     def environment(self, environ: Mapping[str, str]) -> Mapping[str, EnvValue]:
         found: dict[str, EnvValue] = {}
-        port = platform.port_from_env(environ, self.name)
         concurrency = platform.concurrency_from_env(environ, self.name) if self.workers_option else None
-        if port is not None:
-            for key, value in self.listen_on_port(str(port)).items():
-                found[key] = EnvValue(value, f"PORT={port}")
+        try:
+            port, problem = platform.port_from_env(environ, self.name), None
+        except PlatformValueError as exc:
+            # An error only if PORT is used: an ARGS port or socket makes it step aside.
+            port, problem = None, exc
+        if port is not None or problem is not None:
+            variable = f"PORT={platform.env_port(environ)}"
+            for key, value in self.listen_on_port(str(port or 1)).items():
+                found[key] = EnvValue(value, variable, problem)
         if concurrency is not None and self.workers_option:
             found[self.workers_option] = EnvValue(str(concurrency), f"WEB_CONCURRENCY={concurrency}")
         forwarded = platform.env_forwarded(environ)
