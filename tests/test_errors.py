@@ -454,6 +454,36 @@ def test_a_bad_value_on_the_command_line_names_the_option() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [({"workers": 0}, "ARGS['workers']"), ("-w 0", "ARGS option '-w'")],
+    ids=["args", "raw-args"],
+)
+def test_gunicorn_without_workers_is_refused(args: Any, where: str) -> None:
+    # gunicorn's parser takes 0: its master then holds the port and nothing ever answers.
+    assert error("web", processes=web(GUNICORN, ARGS=args)) == (
+        f"Process 'web': {where} = 0 starts no gunicorn worker, so nothing would answer; use 1 or "
+        "more, or leave it out (prodserver then sizes it to the CPUs)."
+    )
+
+
+def test_gunicorn_cmd_args_without_workers_is_this_machines_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django_prodserver.check_ids import check_id
+    from django_prodserver.conf import parse_process
+    from django_prodserver.errors import OptionError
+    from django_prodserver.loading import load_backend
+
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--workers 0")
+    backend = load_backend(parse_process("web", {"BACKEND": GUNICORN}))
+    with pytest.raises(OptionError) as info:
+        backend.validate()
+    assert check_id(info.value).id == "prodserver.E012"
+    assert str(info.value) == (
+        "Process 'web': GUNICORN_CMD_ARGS option 'workers' = 0 starts no gunicorn worker, so nothing "
+        "would answer; use 1 or more, or leave it out (prodserver then sizes it to the CPUs)."
+    )
+
+
 # ----- the port ------------------------------------------------------------------------------
 
 

@@ -80,8 +80,10 @@ class GunicornServer(WebServerBackend):
         if self.environment_options.get("daemon") == "True":
             raise self._detaching("GUNICORN_CMD_ARGS option 'daemon'")
         self._check_cmd_args_variable()
-        if parsed_options(list(resolved.argv)).get("daemon") == "True":
+        parsed = parsed_options(list(resolved.argv))
+        if parsed.get("daemon") == "True":
             raise self._detaching("ARGS option '-D'")
+        self._refuse_no_workers(resolved, parsed)
         try:
             load_worker_class(self.worker_class)
         except WorkerClassError as exc:
@@ -92,6 +94,22 @@ class GunicornServer(WebServerBackend):
 
     def program_environment(self) -> Mapping[str, str]:
         return dict.fromkeys(self.environment_options, "GUNICORN_CMD_ARGS")
+
+    def _refuse_no_workers(self, resolved: Resolved, parsed: Mapping[str, str]) -> None:
+        """gunicorn's parser takes ``workers = 0``: a master that holds the port and never answers."""
+        kind: type[OptionError] = OptionError
+        if "workers" in parsed:
+            value = parsed["workers"]
+            setting = resolved.options.get("workers")
+            where = setting.origin if setting is not None else "ARGS option '-w'"
+        else:  # this machine's variable, not the project's setting: a deploy check
+            value, kind = self.environment_options.get("workers", ""), PlatformValueError
+            where = "GUNICORN_CMD_ARGS option 'workers'"
+        if value.strip() == "0":
+            raise kind(
+                f"Process {self.name!r}: {where} = 0 starts no gunicorn worker, so nothing would "
+                "answer; use 1 or more, or leave it out (prodserver then sizes it to the CPUs)."
+            )
 
     def _check_cmd_args_variable(self) -> None:
         """Gunicorn parses GUNICORN_CMD_ARGS with its own parser as it starts: a typo there
