@@ -638,8 +638,8 @@ def test_an_app_that_is_not_an_application_stops_the_server_instead_of_serving_5
     entry = {"APP": "testproject.settings:SECRET_KEY", "ARGS": {**listen, "port": free_port()}}
     assert_error(
         fails("web", processes=web(backend, **entry)),
-        "testproject.settings:SECRET_KEY is a str, not an application; point APP (or WSGI_APPLICATION / "
-        "ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'.",
+        "Process 'web': testproject.settings:SECRET_KEY is a str, not an application; point APP (or "
+        "WSGI_APPLICATION / ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'.",
     )
 
 

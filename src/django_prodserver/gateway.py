@@ -24,7 +24,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django_prodserver.wiring import GATEWAY_ENV
+from django_prodserver.wiring import GATEWAY_ENV, PROCESS_ENV
 
 ENV = GATEWAY_ENV
 logger = logging.getLogger("django_prodserver.health")
@@ -55,8 +55,10 @@ def _project() -> Any:
         from django_prodserver.errors import ApplicationNotFound
 
         # Else every request but the probes would fail, while the probes answered 200.
+        process = os.environ.get(PROCESS_ENV)
         raise ApplicationNotFound(
-            f"{target} is a {type(application).__name__}, not an application; point APP (or "
+            (f"Process {process!r}: " if process else "")
+            + f"{target} is a {type(application).__name__}, not an application; point APP (or "
             "WSGI_APPLICATION / ASGI_APPLICATION) at the application object, e.g. 'mysite.wsgi:application'."
         )
     return application

@@ -21,6 +21,8 @@ from django_prodserver.conf import health_settings
 GATEWAY = "django_prodserver.gateway"
 #: The variable that names the project's application for the gateway.
 GATEWAY_ENV = "DJANGO_PRODSERVER_APP"
+#: The variable that names the process, so the gateway's one error can say which it is.
+PROCESS_ENV = "DJANGO_PRODSERVER_PROCESS"
 #: The names django_prodserver.urls gives its two views.
 URL_NAMES: dict[health.Probe, str] = {"liveness": "prodserver-liveness", "readiness": "prodserver-readiness"}
 URL_INCLUDE = 'path("", include("django_prodserver.urls"))'

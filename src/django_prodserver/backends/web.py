@@ -18,7 +18,7 @@ from django_prodserver.backends.program import EnvValue, ProgramBackend
 from django_prodserver.errors import OptionError, PlatformValueError, StartupError
 from django_prodserver.records import replace
 from django_prodserver.resolved import Resolved, Row, Serving
-from django_prodserver.wiring import GATEWAY, GATEWAY_ENV
+from django_prodserver.wiring import GATEWAY, GATEWAY_ENV, PROCESS_ENV
 
 
 class WebServerBackend(ProgramBackend, BaseServerBackend):
@@ -143,6 +143,7 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
 
     def start_server(self, *args: str) -> None:
         os.environ[GATEWAY_ENV] = self.project_target()
+        os.environ[PROCESS_ENV] = self.name
         # From an empty context, as the server's own CLI starts: an ASGI server's request tasks
         # inherit the context it runs in, and asgiref copies and restores every inherited
         # variable at each switch between async and sync code (about 28 per Django request).
