@@ -403,9 +403,15 @@ def test_two_keys_that_adapt_to_one_option_are_named_as_written() -> None:
 
 
 def test_an_option_the_program_takes_bare_is_not_refused_as_missing_its_value() -> None:
-    # gunicorn's --proxy-protocol is nargs="?": bare is one of its own forms; --workers is not.
-    bare = run_manage("prodserver", "web", "--dry-run", "--proxy-protocol", processes=web())
+    # gunicorn's --proxy-protocol is nargs="?": bare is one of its own forms (auto), and it
+    # beats ARGS as any command-line option does; --workers is not. The flag is spelt out with
+    # its value: bare, gunicorn would take the application after it as the value.
+    processes = web(ARGS={"proxy-protocol": "v1"})
+    bare = run_manage("prodserver", "web", "--dry-run", "--proxy-protocol", processes=processes)
     assert bare.returncode == 0, bare.stderr
+    command = bare.stdout.splitlines()[0]
+    assert " --proxy-protocol=auto django_prodserver.gateway:wsgi" in command, bare.stdout
+    assert "v1" not in command
     assert error("web", "--workers", processes=web()) == (
         "Process 'web': command-line option '--workers' needs a value, e.g. '--workers=VALUE'."
     )

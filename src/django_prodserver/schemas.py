@@ -46,9 +46,11 @@ class Option:
     #: The value is a word the parser reads as a boolean (click's BOOL type, a tornado bool
     #: option): ``--persistent=False``, unlike an on/off flag that takes no value.
     boolean: bool = False
-    #: The parser also takes the option with no value at all (argparse's ``nargs="?"`` or
-    #: ``"*"``), so a bare one on the command line is not refused as missing its value.
-    bare_allowed: bool = False
+    #: What the option given alone means to the program (argparse's ``const`` for
+    #: ``nargs="?"``: gunicorn's bare ``--proxy-protocol`` is ``auto``); None: it needs a value.
+    #: A bare one on the command line is passed on as this value, spelt out, because the
+    #: flag alone would take the positional argument after it as its value.
+    bare_value: Any = None
 
     @property
     def is_flag(self) -> bool:
@@ -195,7 +197,7 @@ def from_argparse(program: str, parser: argparse.ArgumentParser, *, skip: Iterab
                     help=help_text,
                     choices=choices,
                     default=action.default,
-                    bare_allowed=action.nargs in ("?", "*"),
+                    bare_value=action.const if action.nargs == "?" else None,
                 )
             )
     return OptionSchema(program, options)

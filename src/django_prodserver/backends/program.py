@@ -340,14 +340,19 @@ class ProgramBackend(BaseProcessBackend):
             self._setting(key, value, "command line", f"command-line option {token!r}")
             for key, value, token in parsed
         ]
-        for setting in settings:
+        for index, setting in enumerate(settings):
             option = setting.option
-            bare_is_a_value = option.value_optional or option.boolean or option.bare_allowed
-            needs_value = option.takes_value and not bare_is_a_value
-            if needs_value and setting.value is None:  # else it would quietly mean "the default"
+            if not option.takes_value or setting.value is not None:
+                continue
+            if not (option.value_optional or option.boolean or option.bare_value is not None):
+                # Else None would quietly mean "the program's default".
                 raise OptionError(
                     f"Process {self.name!r}: {setting.origin} needs a value, e.g. '{setting.key}=VALUE'."
                 )
+            # Bare, it means what the program makes of it bare: the flag alone, True for a
+            # boolean word, or the value argparse stands in (gunicorn's --proxy-protocol: auto).
+            bare = option.bare_value if option.bare_value is not None else True
+            settings[index] = replace(setting, value=bare)
         return settings
 
     def _merge(self, layers: Sequence[Sequence[Setting]]) -> list[Setting]:
