@@ -37,19 +37,22 @@ def _ports_of_this_worker() -> Iterator[int]:
     which every outgoing connection (to Redis, PostgreSQL, another test's server) also draws from,
     so between the probe and the server's own bind a client socket may take it ("address already
     in use" once in a few thousand tests). Ports below that range are given only by this function,
-    and each worker owns its slice, so only a server a test started itself can hold one.
+    and each worker owns its slice, so only a server a test started itself can hold one. (A
+    second run at the same time may pick the same port; the bind in free_port() passes over a
+    port that is held, and the servers' own bind reports the rest.)
     """
     try:
         first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         first_ephemeral = 32768
-    base, slices = 10000, 16
+    base = 10000
+    slices = max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), 1)
     width = (min(first_ephemeral, 65536) - base) // slices
     if width < 100:
         while True:
             yield 0
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    start = base + (int(worker) % slices if worker.isdigit() else 0) * width
+    start = base + (int(worker) if worker.isdigit() else 0) % slices * width
     offset = os.getpid() % width  # a rerun soon after does not meet the last run's TIME_WAIT
     while True:
         offset = (offset + 1) % width

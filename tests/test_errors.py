@@ -238,29 +238,31 @@ COMMAND = "django_prodserver.backends.command.ManagementCommand"
     [
         (
             {"BACKEND": GUNICORN, "ONESHOT": True},
-            "ONESHOT runs a step to completion before the others start, and a web server does not "
-            "complete; remove it, or run the step with the ManagementCommand backend.",
+            "ONESHOT runs a step to completion before the others start, and GunicornServer runs "
+            "until it is stopped; remove it, or run the step with the ManagementCommand backend.",
         ),
         (
-            {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "WARMUP": ["/"]},
-            "WARMUP applies to web servers (pages requested before the server listens); remove it "
-            "from this worker.",
+            {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "ONESHOT": True},
+            "ONESHOT runs a step to completion before the others start, and CeleryWorker runs "
+            "until it is stopped; remove it, or run the step with the ManagementCommand backend.",
         ),
         (
-            {"BACKEND": GUNICORN, "SHUTDOWN": "warm"},
-            "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); remove it from "
-            "this process.",
-        ),
-        (
-            {"BACKEND": "celery-beat", "APP": "testproject.celery.app", "SHUTDOWN": "soft"},
-            "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); remove it from "
-            "this process.",
+            {"BACKEND": "testproject.custom_workers.Mailer", "DRAIN": 5},
+            "DRAIN applies to web servers (readiness fails while requests are still served); "
+            "remove it from this worker.",
         ),
     ],
-    ids=["oneshot-web-server", "warmup-worker", "shutdown-web-server", "shutdown-beat"],
+    ids=["oneshot-web-server", "oneshot-celery-worker", "drain-custom-worker"],
 )
-def test_a_key_that_cannot_apply_to_the_backend_is_refused(entry: dict[str, Any], message: str) -> None:
-    # Silently accepted before; a ONESHOT web server kept every other process from starting.
+def test_a_key_that_cannot_work_for_the_backend_is_refused_by_check(
+    entry: dict[str, Any], message: str
+) -> None:
+    # A ONESHOT web server or worker kept every process after it waiting for good. A custom
+    # backend's validate() may do nothing: check() refuses these keys before it.
+    from django_prodserver.checks import process_errors
+
+    with configured({"proc": entry}):
+        assert [str(e) for e in process_errors(["proc"])] == [f"Process 'proc': {message}"]
     assert error("proc", processes={"proc": entry}) == f"Process 'proc': {message}"
 
 
@@ -270,25 +272,62 @@ def test_a_key_that_cannot_apply_to_the_backend_is_refused(entry: dict[str, Any]
         {"BACKEND": COMMAND, "ARGS": ["migrate", "--noinput"], "ONESHOT": True},
         {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "SHUTDOWN": "warm"},
         {"BACKEND": GUNICORN, "WARMUP": ["/"]},
+        {"BACKEND": CELERY_WORKER, "APP": "testproject.celery.app", "WARMUP": ["/"]},
         # A 2.x backend is a "server" whatever it runs, and may read the entry's keys itself.
         {"BACKEND": "testproject.chatty.Chatty", "ONESHOT": True, "SHUTDOWN": "warm"},
     ],
-    ids=["oneshot-command", "shutdown-celery-worker", "warmup-web-server", "custom-backend"],
+    ids=["oneshot-command", "shutdown-celery-worker", "warmup-web-server", "warmup-worker", "custom-backend"],
 )
-def test_the_same_keys_where_they_apply_pass_the_checks(entry: dict[str, Any]) -> None:
+def test_the_same_keys_where_they_work_pass_the_checks_without_a_word(entry: dict[str, Any]) -> None:
     from django_prodserver.checks import process_errors
+    from django_prodserver.conf import parse_process
+    from django_prodserver.loading import load_backend
 
     with configured({"proc": entry}):
         assert process_errors(["proc"]) == []
+        backend = load_backend(parse_process("proc", entry))
+        backend.resolve()
+        assert backend.unread_keys() == []
 
 
-def test_a_management_command_that_runs_prodserver_is_refused() -> None:
+@pytest.mark.parametrize("backend", [GUNICORN, "celery-beat"])
+def test_shutdown_where_nothing_reads_it_is_a_warning(backend: str) -> None:
+    # It does nothing there; a warning (W007), as for a misspelt key, so 'migrate' keeps running.
+    from django.core import checks as django_checks
+
+    from django_prodserver.checks import TAG
+
+    entry = {"BACKEND": backend, "APP": "testproject.celery.app", "SHUTDOWN": "warm"}
+    if backend == GUNICORN:
+        del entry["APP"]
+    with configured({"proc": entry}):
+        found = [(m.id, m.msg) for m in django_checks.run_checks(tags=[TAG])]
+    shown = "GunicornServer" if backend == GUNICORN else "CeleryBeat"
+    assert found == [
+        (
+            "prodserver.W007",
+            "Process 'proc': PRODUCTION_PROCESSES['proc']['SHUTDOWN'] applies to Celery workers "
+            f"(what SIGTERM does to running tasks); {shown} does not read it.",
+        )
+    ]
+
+
+def test_a_management_command_that_starts_processes_with_prodserver_is_refused() -> None:
     # It would start the named processes inside this one, or itself again, for ever.
     processes = {"release": {"BACKEND": COMMAND, "ARGS": ["prodserver", "release"]}}
     assert error("release", processes=processes) == (
-        "Process 'release': ManagementCommand cannot run 'prodserver'; give each process its own "
-        "entry in PRODUCTION_PROCESSES and start them with 'prodserver --all'."
+        "Process 'release': ManagementCommand cannot start processes with 'prodserver'; give each "
+        "process its own entry in PRODUCTION_PROCESSES and run them together with 'prodserver --all'."
     )
+
+
+def test_a_management_command_may_run_prodserver_check() -> None:
+    # A release step that checks the processes starts nothing: allowed.
+    from django_prodserver.checks import process_errors
+
+    processes = {"release": {"BACKEND": COMMAND, "ARGS": ["prodserver", "--check"], "ONESHOT": True}}
+    with configured(processes):
+        assert process_errors(["release"]) == []
 
 
 # ----- the program ---------------------------------------------------------------------------
@@ -462,8 +501,12 @@ def test_a_bad_value_on_the_command_line_names_the_option() -> None:
 
 @pytest.mark.parametrize(
     ("args", "where"),
-    [({"workers": 0}, "ARGS['workers']"), ("-w 0", "ARGS option '-w'")],
-    ids=["args", "raw-args"],
+    [
+        ({"workers": 0}, "ARGS['workers']"),
+        ("-w 0", "ARGS option 'workers'"),
+        ("--workers=00", "ARGS option 'workers'"),
+    ],
+    ids=["args", "raw-args-short", "raw-args-long"],
 )
 def test_gunicorn_without_workers_is_refused(args: Any, where: str) -> None:
     # gunicorn's parser takes 0: its master then holds the port and nothing ever answers.

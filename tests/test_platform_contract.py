@@ -250,6 +250,23 @@ def test_a_port_that_is_no_port_is_refused_where_it_would_be_read(
     )
 
 
+@pytest.mark.parametrize("args", ["--timeout 30", {"config": "CONFIG"}], ids=["raw-args", "config-file"])
+def test_gunicorn_reads_port_itself_where_prodserver_passes_no_bind(
+    args: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Without a --bind from prodserver, gunicorn's own default bind is 0.0.0.0:$PORT.
+    config = tmp_path / "gunicorn.conf.py"
+    config.write_text("timeout = 30\n")
+    args = {"config": str(config)} if isinstance(args, dict) else args
+    monkeypatch.setenv("PORT", "http")
+    with pytest.raises(OptionError) as info:
+        web(BY_ID["gunicorn"], args).validate()
+    assert str(info.value) == (
+        "Process 'web': PORT='http' is not a TCP port; set PORT to a number from 1 to 65535, or unset it."
+    )
+    web(BY_ID["gunicorn"], "--timeout 30 --bind 127.0.0.1:9001").validate()  # a bind: PORT unread
+
+
 def test_a_bind_host_takes_the_port_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8123")
     shown = sources(web(BY_ID["gunicorn"], {"bind": "[::1]"}))

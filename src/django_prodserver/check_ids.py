@@ -44,9 +44,9 @@ E001 = CheckId(
 )
 E002 = CheckId(
     "prodserver.E002",
-    "A process' BACKEND cannot be imported or is not a backend class.",
+    "A process' BACKEND cannot be imported, is not a backend class, or defines no start_server.",
     "Set 'BACKEND' to the dotted path of a subclass of "
-    "django_prodserver.backends.base.BaseServerBackend, e.g. "
+    "django_prodserver.backends.base.BaseServerBackend that defines start_server(*args), e.g. "
     "'django_prodserver.backends.gunicorn.GunicornServer'.",
 )
 E003 = CheckId(

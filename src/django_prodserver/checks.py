@@ -27,7 +27,7 @@ from django.core import checks
 
 from django_prodserver import wiring
 from django_prodserver.conf import health_settings
-from django_prodserver.conf.processes import get_process, key_warnings, process_names
+from django_prodserver.conf.processes import get_process, process_names
 from django_prodserver.errors import ProdserverError
 
 if TYPE_CHECKING:
@@ -168,14 +168,12 @@ def check_process_keys(app_configs: Any = None, **kwargs: Any) -> list[checks.Ch
     """A key that nothing reads, e.g. "DRIAN": 10, which would leave DRAIN off without a word."""
     from django_prodserver.check_ids import W007
 
-    messages: list[checks.CheckMessage] = []
-    for name in _selected()[0]:
-        try:
-            process = get_process(name)
-        except ProdserverError:
-            continue  # check_processes reports it
-        messages.extend(warning(W007, text) for text in key_warnings(process))
-    return messages
+    return [
+        warning(W007, text)
+        for backend, problem in _backends(_selected()[0])
+        if problem is None  # check_processes reports it
+        for text in backend.unread_keys()
+    ]
 
 
 @checks.register(TAG, deploy=True)

@@ -45,8 +45,10 @@ class BaseProcessBackend:
     records_heartbeat: ClassVar[bool] = False
     #: True for development servers (runserver and the like): ``check --deploy`` warns.
     development: ClassVar[bool] = False
-    #: Whether the backend reads ``SHUTDOWN`` (Celery's worker); elsewhere the key is refused.
+    #: Whether the backend reads ``SHUTDOWN`` (Celery's worker); elsewhere a warning says not.
     reads_shutdown: ClassVar[bool] = False
+    #: Whether the process ends by itself (a management command): only such a one may be ``ONESHOT``.
+    completes: ClassVar[bool] = False
 
     def __init__(self, **server_args: Any) -> None:
         self.server_args = server_args
@@ -97,47 +99,54 @@ class BaseProcessBackend:
     def resolve(self) -> Resolved:
         """What this process will run and why, computed on first use and then only read."""
         if self._resolved is None:
-            misplaced = self._misplaced_key()
-            if misplaced:
-                from django_prodserver.errors import ConfigurationError
-
-                raise ConfigurationError(f"Process {self.name!r}: {misplaced}")
+            self.refuse_misplaced_keys()
             self._resolved = self._with_drain(self._resolve(), self.process.drain if self.process else 0.0)
         return self._resolved
 
-    def _misplaced_key(self) -> str | None:
-        """Why a key of the entry cannot apply to this backend, or None.
+    def refuse_misplaced_keys(self) -> None:
+        """Refuse a key of the entry that cannot work for this backend.
 
-        Such a key would otherwise do nothing, or worse: a ``ONESHOT`` web server never
-        completes, so the processes waiting for it never start. ``ONESHOT`` and ``SHUTDOWN``
-        are judged only for our own backends: a 2.x backend is a "server" whatever it runs (2.x
-        had one base class), and any other backend receives the whole entry and may read them.
+        ``ONESHOT`` on a process that runs until it is stopped keeps every process after it
+        waiting for good, so it is judged for our own backends (only ManagementCommand
+        completes); a 2.x backend is a "server" whatever it runs (2.x had one base class), so
+        custom backends are not. ``DRAIN`` is prodserver's own doing for any backend.
         """
+        from django_prodserver.errors import ConfigurationError
+
         process = self.process
         if process is None:
-            return None
-        ours = names.is_ours(process.backend)
-        if ours and self.kind == "server" and process.oneshot:
-            return (
-                "ONESHOT runs a step to completion before the others start, and a web server does "
-                "not complete; remove it, or run the step with the ManagementCommand backend."
+            return
+        if process.oneshot and not self.completes and names.is_ours(process.backend):
+            raise ConfigurationError(
+                f"Process {self.name!r}: ONESHOT runs a step to completion before the others start, "
+                f"and {type(self).__name__} runs until it is stopped; remove it, or run the step with "
+                "the ManagementCommand backend."
             )
-        if self.kind != "server" and process.drain:
-            return (
-                "DRAIN applies to web servers (readiness fails while requests are still served); "
-                "remove it from this worker."
+        if process.drain and self.kind != "server":
+            raise ConfigurationError(
+                f"Process {self.name!r}: DRAIN applies to web servers (readiness fails while "
+                "requests are still served); remove it from this worker."
             )
-        if self.kind != "server" and process.warmup is not None:
-            return (
-                "WARMUP applies to web servers (pages requested before the server listens); "
-                "remove it from this worker."
+
+    def unread_keys(self) -> list[str]:
+        """One sentence per key of the entry this backend does not read (``prodserver.W007``).
+
+        Warnings, as for a misspelt key: the key did nothing before, and ``migrate`` must keep
+        running. ``SHUTDOWN`` is judged for our own backends only: any other backend receives
+        the whole entry and may read it.
+        """
+        from django_prodserver.conf.processes import key_warnings
+
+        process = self.process
+        if process is None:
+            return []
+        found = key_warnings(process)
+        if process.shutdown is not None and not self.reads_shutdown and names.is_ours(process.backend):
+            found.append(
+                f"Process {self.name!r}: {process.setting_path('SHUTDOWN')} applies to Celery workers "
+                f"(what SIGTERM does to running tasks); {type(self).__name__} does not read it."
             )
-        if ours and process.shutdown is not None and not self.reads_shutdown:
-            return (
-                "SHUTDOWN applies to Celery workers (what SIGTERM does to running tasks); "
-                "remove it from this process."
-            )
-        return None
+        return found
 
     def _with_drain(self, resolved: Resolved, seconds: float) -> Resolved:
         """``DRAIN`` applies to whatever server a backend runs, so it is added here, once."""
@@ -195,6 +204,7 @@ class BaseProcessBackend:
         from django_prodserver.errors import ProdserverError
 
         try:
+            self.refuse_misplaced_keys()  # also for custom backends, whose validate() may do nothing
             self.validate()
         except ProdserverError as exc:
             return [exc]

@@ -20,12 +20,15 @@ from django_prodserver.schemas import OptionSchema
 if TYPE_CHECKING:
     from django.core.management.base import BaseCommand
 
+    from django_prodserver.resolved import Resolved
+
 
 class ManagementCommand(ManagementCommandBackend):
     module = "django"
     distribution = "Django"
     # A command that runs and exits (migrate, collectstatic): nothing to keep alive.
     records_heartbeat = False
+    completes = True
 
     def __init__(self, **server_args: Any) -> None:
         super().__init__(**server_args)
@@ -61,14 +64,33 @@ class ManagementCommand(ManagementCommandBackend):
             hint = f"did you mean {close[0]!r}?" if close else "see 'manage.py help' for the commands."
             raise OptionError(f"Process {self.name!r}: {name!r} is not a management command; {hint}")
         app = commands[name]
-        if app == "django_prodserver":
-            # It would start processes inside this one, or this very process again, for ever.
-            raise OptionError(
-                f"Process {self.name!r}: ManagementCommand cannot run {name!r}; give each process "
-                "its own entry in PRODUCTION_PROCESSES and start them with 'prodserver --all'."
-            )
         command: BaseCommand = app if not isinstance(app, str) else load_command_class(app, name)
         return command
+
+    def validate_resolved(self, resolved: Resolved) -> None:
+        super().validate_resolved(resolved)
+        self._refuse_starting_processes(list(resolved.argv))
+
+    def _refuse_starting_processes(self, argv: list[str]) -> None:
+        """prodserver's own commands start processes, inside this one or this very one again,
+        for ever; run so, only what starts nothing (``prodserver --check``) is allowed."""
+        from django.core.management import CommandError, get_commands
+
+        from django_prodserver.management.commands.prodserver import STARTS_NOTHING
+
+        name = self._all_args()[0]
+        if get_commands().get(name) != "django_prodserver":
+            return
+        try:
+            options = vars(self.parser().parse_args(argv))
+        except CommandError:
+            return  # the parser's own error was reported first
+        if not any(options.get(option) for option in STARTS_NOTHING):
+            raise OptionError(
+                f"Process {self.name!r}: ManagementCommand cannot start processes with {name!r}; "
+                "give each process its own entry in PRODUCTION_PROCESSES and run them together "
+                "with 'prodserver --all'."
+            )
 
     @property
     def schema(self) -> OptionSchema:

@@ -84,6 +84,10 @@ class GunicornServer(WebServerBackend):
         if parsed.get("daemon") == "True":
             raise self._detaching("ARGS option '-D'")
         self._refuse_no_workers(resolved, parsed)
+        if "bind" not in parsed and "bind" not in self.environment_options:
+            # Then gunicorn's own default applies, which it builds from PORT: with a config
+            # file or raw ARGS, prodserver passes no --bind, but PORT is still read.
+            platform.port_from_env(self.environ, self.name)
         try:
             load_worker_class(self.worker_class)
         except WorkerClassError as exc:
@@ -101,7 +105,7 @@ class GunicornServer(WebServerBackend):
         if "workers" in parsed:
             value = parsed["workers"]
             setting = resolved.options.get("workers")
-            where = setting.origin if setting is not None else "ARGS option '-w'"
+            where = setting.origin if setting is not None else "ARGS option 'workers'"
         else:  # this machine's variable, not the project's setting: a deploy check
             value, kind = self.environment_options.get("workers", ""), PlatformValueError
             where = "GUNICORN_CMD_ARGS option 'workers'"

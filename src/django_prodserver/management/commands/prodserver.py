@@ -20,10 +20,15 @@ from django_prodserver.checks import (
     without_tags,
 )
 from django_prodserver.conf import health_settings
-from django_prodserver.conf.processes import all_processes, get_process, key_warnings
+from django_prodserver.conf.processes import all_processes, get_process
 from django_prodserver.errors import ProdserverError
 from django_prodserver.loading import load_backend, reusing_backends
 from django_prodserver.resolved import Kind
+
+#: The options that inspect the processes and start none (they run their own checks, or none).
+INSPECTS = ("list", "check", "export", "healthcheck")
+#: And with --dry-run, those that start nothing at all.
+STARTS_NOTHING = (*INSPECTS, "dry_run")
 
 
 def _parse_with_overrides(
@@ -106,7 +111,7 @@ class Command(BaseCommand):
         # These start nothing and run checks of their own, or none: --healthcheck runs every
         # few seconds and must answer fast. A start and --dry-run (what a start would run)
         # check the settings and warn first; Django's checks run before a start only.
-        inspects = any(options.get(o) for o in ("list", "check", "export", "healthcheck"))
+        inspects = any(options.get(o) for o in INSPECTS)
         settings_first = not options.get("skip_checks") and not inspects
         if inspects or options.get("dry_run"):
             options["skip_checks"] = True
@@ -150,10 +155,10 @@ class Command(BaseCommand):
 
         for name in scope:
             try:
-                process = get_process(name)
+                backend = load_backend(get_process(name))
             except ProdserverError:
                 continue  # a malformed entry: what runs next reports it
-            for text in key_warnings(process):
+            for text in backend.unread_keys():
                 self.stderr.write(f"prodserver: warning: {text} ({W007.id})")
 
     def check(self, *args: Any, **kwargs: Any) -> None:
