@@ -129,7 +129,7 @@ class BaseProcessBackend:
             )
 
     def unread_keys(self) -> list[str]:
-        """One sentence per key of the entry this backend does not read (``prodserver.W007``).
+        """One sentence per key of the entry this backend does not read: the W007 warnings.
 
         Warnings, as for a misspelt key: the key did nothing before, and ``migrate`` must keep
         running. ``SHUTDOWN`` is judged for our own backends only: any other backend receives
