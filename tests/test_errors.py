@@ -298,19 +298,22 @@ def test_the_same_keys_where_they_work_pass_the_checks_without_a_word(entry: dic
         assert backend.unread_keys() == []
 
 
-@pytest.mark.parametrize("backend", [GUNICORN, "celery-beat"])
-def test_shutdown_where_nothing_reads_it_is_a_warning(backend: str) -> None:
+@pytest.mark.parametrize(
+    ("entry", "shown"),
+    [
+        ({"BACKEND": GUNICORN, "SHUTDOWN": "warm"}, "GunicornServer"),
+        ({"BACKEND": "celery-beat", "APP": "testproject.celery.app", "SHUTDOWN": "warm"}, "CeleryBeat"),
+    ],
+    ids=["gunicorn", "celery-beat"],
+)
+def test_shutdown_where_nothing_reads_it_is_a_warning(entry: dict[str, Any], shown: str) -> None:
     # It does nothing there; a warning (W007), as for a misspelt key, so 'migrate' keeps running.
     from django.core import checks as django_checks
 
     from django_prodserver.checks import TAG
 
-    entry = {"BACKEND": backend, "APP": "testproject.celery.app", "SHUTDOWN": "warm"}
-    if backend == GUNICORN:
-        del entry["APP"]
     with configured({"proc": entry}):
         found = [(m.id, m.msg) for m in django_checks.run_checks(tags=[TAG])]
-    shown = "GunicornServer" if backend == GUNICORN else "CeleryBeat"
     assert found == [
         (
             "prodserver.W007",

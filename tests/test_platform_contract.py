@@ -250,14 +250,14 @@ def test_a_port_that_is_no_port_is_refused_where_it_would_be_read(
     )
 
 
-@pytest.mark.parametrize("args", ["--timeout 30", {"config": "CONFIG"}], ids=["raw-args", "config-file"])
+@pytest.mark.parametrize("with_config", [False, True], ids=["raw-args", "config-file"])
 def test_gunicorn_reads_port_itself_where_prodserver_passes_no_bind(
-    args: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    with_config: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     # Without a --bind from prodserver, gunicorn's own default bind is 0.0.0.0:$PORT.
     config = tmp_path / "gunicorn.conf.py"
     config.write_text("timeout = 30\n")
-    args = {"config": str(config)} if isinstance(args, dict) else args
+    args: Any = {"config": str(config)} if with_config else "--timeout 30"
     monkeypatch.setenv("PORT", "http")
     with pytest.raises(OptionError) as info:
         web(BY_ID["gunicorn"], args).validate()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_prodserver.args import raw_argv
 from django_prodserver.backends import names
-from django_prodserver.errors import OptionError
+from django_prodserver.errors import ConfigurationError, OptionError
 from django_prodserver.masking import mask_argv
 from django_prodserver.records import replace
 from django_prodserver.resolved import Kind, Resolved, Row
@@ -111,8 +111,6 @@ class BaseProcessBackend:
         completes); a 2.x backend is a "server" whatever it runs (2.x had one base class), so
         custom backends are not. ``DRAIN`` is prodserver's own doing for any backend.
         """
-        from django_prodserver.errors import ConfigurationError
-
         process = self.process
         if process is None:
             return

@@ -74,17 +74,14 @@ class ManagementCommand(ManagementCommandBackend):
     def _refuse_starting_processes(self, argv: list[str]) -> None:
         """prodserver's own commands start processes, inside this one or this very one again,
         for ever; run so, only what starts nothing (``prodserver --check``) is allowed."""
-        from django.core.management import CommandError, get_commands
+        from django.core.management import get_commands
 
         from django_prodserver.management.commands.prodserver import STARTS_NOTHING
 
         name = self._all_args()[0]
         if get_commands().get(name) != "django_prodserver":
             return
-        try:
-            options = vars(self.parser().parse_args(argv))
-        except CommandError:
-            return  # the parser's own error was reported first
+        options = vars(self.parser().parse_args(argv))  # validate() has just parsed it
         if not any(options.get(option) for option in STARTS_NOTHING):
             raise OptionError(
                 f"Process {self.name!r}: ManagementCommand cannot start processes with {name!r}; "

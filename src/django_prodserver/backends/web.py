@@ -88,11 +88,12 @@ class WebServerBackend(ProgramBackend, BaseServerBackend):
         try:
             port, problem = platform.port_from_env(environ, self.name), None
         except PlatformValueError as exc:
-            # An error only if PORT is used: an ARGS port or socket makes it step aside.
-            port, problem = None, exc
-        if port is not None or problem is not None:
+            # An error only if PORT is used (an ARGS port or socket makes it step aside): the
+            # resolver raises it then, so the stand-in port 1 never reaches an argv.
+            port, problem = 1, exc
+        if port is not None:
             variable = f"PORT={platform.env_port(environ)}"
-            for key, value in self.listen_on_port(str(port or 1)).items():
+            for key, value in self.listen_on_port(str(port)).items():
                 found[key] = EnvValue(value, variable, problem)
         if concurrency is not None and self.workers_option:
             found[self.workers_option] = EnvValue(str(concurrency), f"WEB_CONCURRENCY={concurrency}")
